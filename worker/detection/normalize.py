@@ -1,0 +1,394 @@
+"""Query and term normalisation for GBV detection (pure functions, no I/O).
+
+The same pipeline is applied to queries and to lexicon terms, so a lexicon author
+writes the natural form of a term once.
+
+Pipeline (``tokenize``):
+1. ``#hashtags``: CamelCase hashtags are split *before* casefolding and the joined
+   form is kept too (``#StopKekerasanSeksual`` -> ``stop kekerasan seksual
+   stopkekerasanseksual``; ``#KDRT`` -> ``kdrt``).
+2. Non-ASCII text only: NFKC, casefold, zero-width / format characters removed
+   (U+200B-200F, U+202A-202E, U+2060-2064, U+FEFF, soft hyphen, CGJ). Pure ASCII
+   text takes a fast path (``str.lower``; NFKC is the identity on ASCII).
+3. Punctuation: single characters separated by punctuation are joined
+   by ``. - _ * / | ~ + ·`` (``k.d.r.t``, ``k-d-r-t``, ``s.e.x`` -> ``kdrt``/``sex``);
+   any other punctuation or symbol, apostrophes included, becomes a space (``anti-kekerasan`` -> ``anti kekerasan``, ``husband's`` ->
+   ``husband s``, ``5.30`` -> ``5 30``).
+4. Leetspeak, only in tokens mixing ASCII letters with digits or ``@ $``:
+   0->o 1->i 3->e 4->a 5->s 7->t @->a $->s (``r4pe`` -> ``rape``, ``s3x`` -> ``sex``,
+   ``$ex`` -> ``sex``). Pure numbers stay numbers (``pukul 5``, ``sapa 129``,
+   ``1366``); so do a number with a short unit/ordinal suffix (``5pm``, ``2nd``,
+   ``4g``) and a word followed by 2+ digits (``iphone15``, ``covid19``).
+5. A space is inserted between Latin letters/digits and Thai, Hangul or Han
+   characters (``bf한테`` -> ``bf 한테``, ``ตี5`` -> ``ตี 5``).
+6. A run of 3+ identical characters (not digits) that does not start a token is
+   collapsed to one: ``pleaseee`` -> ``please``, ``tolonggg`` -> ``tolong``,
+   ``มากกก`` -> ``มาก``. Digits never collapse (``111``, ``999``) and a run at the
+   start of a token is kept (``www``, ``xxx``, ``pppa``, ``ㅠㅠㅠ``).
+7. Split on whitespace.
+
+Views built from the tokens by the engine:
+- words: ``" " + " ".join(tokens) + " "`` (Latin terms are matched padded with spaces,
+  which gives whole-word matching);
+- toneless (Vietnamese): precomposed Latin letters mapped to their base letter,
+  ``đ`` -> ``d`` (length preserving, see ``strip_marks``);
+- stems (Indonesian, Malay, Tagalog): each token replaced by a lexicon word reached by
+  stripping affixes (``Stemmer``);
+- numbers: tokens made only of digits replaced by ``#`` (for ``{num}``);
+- nospace: tokens joined without spaces (Thai, Korean, Chinese terms).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "NUM_TOKEN",
+    "Stemmer",
+    "has_nospace_script",
+    "mark_set",
+    "normalize",
+    "nospace",
+    "strip_marks",
+    "tokenize",
+]
+
+NUM_TOKEN = "#"  # what a digits-only token becomes in the numbers view
+NUM_SENTINEL = "\ue000"  # private-use char standing for {num} while a term is normalised
+
+# --- character tables -------------------------------------------------------------
+
+_DROP_CHARS = (
+    [chr(c) for c in range(0x200B, 0x2010)]
+    + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2060, 0x2065)]
+    + ["\ufeff", "\u00ad", "\u034f", "\u180e"]
+)
+_DROP = {ord(c): None for c in _DROP_CHARS}
+
+# Characters that are letters or marks of the scripts matched without spaces.
+_NS_CLASS = (
+    "\u0e00-\u0e7f"  # Thai
+    "\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7ff"  # Hangul
+    "\u2e80-\u2fdf\u3005-\u3007\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"  # Han, kana
+)
+_NS_RE = re.compile(f"[{_NS_CLASS}]")
+_LATIN_CLASS = "a-z0-9\u00c0-\u024f\u1e00-\u1eff"
+
+
+# single characters separated by punctuation: k.d.r.t, k-d-r-t, s_e_x, r.4.p.e
+_ACRONYM = re.compile(r"(?<![^\W_])[^\W_](?:[.\-_*·/|~+][^\W_])+(?![^\W_])")
+_ACRONYM_SEPS = {ord(c): None for c in ".-_*·/|~+"}
+
+_LEET_TOKEN = re.compile(
+    r"(?<![\w@$])[a-z0-9@$]*(?:[a-z][0-9@$]|[0-9@$][a-z])[a-z0-9@$]*(?![\w@$])"
+)
+_LEET_KEEP = re.compile(r"\d+[a-z]{1,3}|[a-z]+\d{2,}")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+
+_REPEAT = re.compile("(?<=\\S)([a-z\u00df-\u024f\u1e00-\u1eff\u0e01-\u0e4e\u0300-\u036f])\\1\\1+")
+_ASCII_COMPLEX = re.compile(r"[^a-z ]")
+_HASHTAG = re.compile(r"#(\w+)")
+
+
+def _leet(m: re.Match[str]) -> str:
+    tok = m.group()
+    if _LEET_KEEP.fullmatch(tok):
+        return tok
+    return tok.translate(_LEET)
+
+
+def _split_camel(word: str) -> list[str]:
+    parts: list[str] = []
+    start = 0
+    n = len(word)
+    for i in range(1, n):
+        c = word[i]
+        if not c.isupper():
+            continue
+        prev = word[i - 1]
+        if prev.islower() or prev.isdigit() or (prev.isupper() and i + 1 < n and word[i + 1].islower()):
+            parts.append(word[start:i])
+            start = i
+    parts.append(word[start:])
+    return parts
+
+
+def _hashtag(m: re.Match[str]) -> str:
+    word = m.group(1)
+    parts = _split_camel(word)
+    if len(parts) > 1:
+        return " " + " ".join(parts) + " " + word + " "
+    return " " + word + " "
+
+
+_ASCII_LOWER_SPACE = b"abcdefghijklmnopqrstuvwxyz "
+_ACRONYM_SEP_BYTES = b".-_*/|~+"
+_ASCII_PUNCT_BYTES = bytes(
+    (c if chr(c).isalnum() else 0x20) if c < 128 else c for c in range(256)
+)
+_MIXED = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]").search
+# Non-word characters, except the marks of Thai and Vietnamese-style combining marks
+# and the {num} sentinel: punctuation, symbols, emoji, zero-width/format characters.
+_NONWORD = re.compile("[^\\w\\s\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0300-\u036f\ue000]|_").search
+_NONWORD_SUB = re.compile("[^\\w\\s\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0300-\u036f\ue000]|_").sub
+_ZERO_WIDTH = re.compile("[" + "".join(_DROP_CHARS) + "]").search
+_LEET_CHARS = re.compile(r"[0-9@$]").search
+_ASCII_ALNUM = re.compile(r"[a-z0-9]").search
+_SCRIPT_BOUNDARY = re.compile(f"[{_LATIN_CLASS}](?=[{_NS_CLASS}])|[{_NS_CLASS}](?=[{_LATIN_CLASS}])")
+
+
+def _space_after(m: re.Match[str]) -> str:
+    return m.group() + " "
+
+
+def _acronyms(s: str) -> str:
+    return _ACRONYM.sub(lambda m: m.group().translate(_ACRONYM_SEPS), s)
+
+
+def _clean_ascii(s: str, rest: bytes) -> str:
+    """Lower-cased ASCII with punctuation or symbols (``rest``: its non-letter bytes)."""
+    if rest.translate(None, _ACRONYM_SEP_BYTES) != rest:
+        s = _acronyms(s)
+    if _MIXED(s):
+        s = _LEET_TOKEN.sub(_leet, s)
+    return s.encode().translate(_ASCII_PUNCT_BYTES).decode()
+
+
+def _clean(s: str) -> str:
+    """Punctuation, leetspeak and script boundaries (casefolded input, any script)."""
+    if s.isascii():
+        rest = s.encode().translate(None, _ASCII_LOWER_SPACE)
+        if not rest:
+            return s
+        return _clean_ascii(s, rest)
+    if _NONWORD(s):
+        if _ZERO_WIDTH(s):
+            s = s.translate(_DROP)
+        if _ACRONYM.search(s):
+            s = _acronyms(s)
+        if _LEET_CHARS(s) and _MIXED(s):
+            s = _LEET_TOKEN.sub(_leet, s)
+        s = _NONWORD_SUB(" ", s)
+    elif _LEET_CHARS(s) and _MIXED(s):
+        s = _LEET_TOKEN.sub(_leet, s)
+    if _ASCII_ALNUM(s) and _NS_RE.search(s):
+        s = _SCRIPT_BOUNDARY.sub(_space_after, s)
+    return s
+
+
+def tokenize(text: str, collapse: bool = True) -> list[str]:
+    """Normalise ``text`` and split it into tokens (see the module docstring).
+
+    ``collapse=False`` skips step 6 (repeated characters); the engine does that only
+    when its automaton saw a run (see ``REPEAT_TRIGGERS``).
+    """
+    if "#" in text:
+        text = _HASHTAG.sub(_hashtag, text)
+    if text.isascii():
+        s = text.lower()
+        rest = s.encode().translate(None, _ASCII_LOWER_SPACE)
+        if rest:
+            if rest.isdigit():
+                if _MIXED(s):
+                    s = _LEET_TOKEN.sub(_leet, s)
+            else:
+                s = _clean_ascii(s, rest)
+    else:
+        s = _clean(unicodedata.normalize("NFKC", text).casefold())
+    if collapse and _REPEAT.search(s):
+        s = _REPEAT.sub(r"\1", s)
+    return s.split()
+
+
+def collapse_repeats(tokens: list[str]) -> list[str]:
+    """Step 6 of ``tokenize`` on already tokenised text."""
+    s = " ".join(tokens)
+    if _REPEAT.search(s):
+        return _REPEAT.sub(r"\1", s).split()
+    return tokens
+
+
+def _repeat_triggers() -> tuple[str, ...]:
+    chars = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    for lo, hi in ((0x00DF, 0x0250), (0x1E00, 0x1F00), (0x0E01, 0x0E4F), (0x0300, 0x0370)):  # = _REPEAT
+        for cp in range(lo, hi):
+            ch = chr(cp)
+            if ch.casefold() == ch and unicodedata.category(ch)[0] in "LM" and unicodedata.normalize("NFKC", ch) == ch:
+                chars.append(ch)
+    return tuple(c * 3 for c in chars)
+
+
+# Three identical letters (Latin incl. Vietnamese, Thai): if one occurs in a view the
+# engine re-tokenises with collapse=True. Han and Hangul repeats are never collapsed
+# at the start of a token anyway and are left alone inside one.
+REPEAT_TRIGGERS = _repeat_triggers()
+
+
+def normalize(text: str) -> str:
+    """The canonical normalised form: tokens joined by single spaces."""
+    return " ".join(tokenize(text))
+
+
+def nospace(tokens: Sequence[str]) -> str:
+    return "".join(tokens)
+
+
+def has_nospace_script(text: str) -> bool:
+    """True when ``text`` contains Thai, Hangul or Han/kana characters."""
+    return _NS_RE.search(text) is not None
+
+
+# --- Vietnamese toneless view -------------------------------------------------------
+
+
+def _build_mark_tables() -> tuple[dict[int, str], dict[str, frozenset[str]]]:
+    strip: dict[int, str] = {}
+    marks: dict[str, frozenset[str]] = {}
+    ranges = [(0x00C0, 0x0250), (0x1E00, 0x1F00)]
+    for lo, hi in ranges:
+        for cp in range(lo, hi):
+            ch = chr(cp)
+            if ch in "đĐ":
+                continue
+            d = unicodedata.normalize("NFD", ch)
+            base = d[0]
+            if len(d) > 1 and base.isascii() and base.isalpha():
+                strip[cp] = base
+                marks[ch] = frozenset(d[1:])
+    strip[ord("đ")] = "d"
+    strip[ord("Đ")] = "D"
+    marks["đ"] = frozenset({"\u0335"})  # treat the stroke as a mark
+    marks["Đ"] = frozenset({"\u0335"})
+    return strip, marks
+
+
+_STRIP_MARKS, _MARKS = _build_mark_tables()
+_EMPTY: frozenset[str] = frozenset()
+
+
+def strip_marks(text: str) -> str:
+    """Vietnamese-insensitive view: precomposed Latin letters -> base letter, đ -> d.
+
+    Length preserving on NFC/NFKC text, so offsets are shared with the input.
+    """
+    return text.translate(_STRIP_MARKS)
+
+
+def mark_set(ch: str) -> frozenset[str]:
+    """The combining marks carried by one precomposed Latin letter (empty if none)."""
+    return _MARKS.get(ch, _EMPTY)
+
+
+# --- affix stripping ----------------------------------------------------------------
+
+_VOWELS = frozenset("aeiou")
+
+
+class Stemmer:
+    """Maps a token to a known lexicon word by stripping affixes, or returns it unchanged.
+
+    Candidates (at most one prefix, then up to two suffixes, Tagalog-style infixes and
+    reduplication of the first syllable) are generated generously and only a
+    candidate that is a known word (a word of some lexicon term) is accepted, the one
+    with the least stripped. Indonesian/Malay nasal assimilation is undone after a
+    prefix ending in a nasal (mem+ukul -> pukul, men+endang -> tendang,
+    meny+iksa -> siksa, meng+... -> k...). Results are cached per token.
+    """
+
+    def __init__(
+        self,
+        prefixes: Iterable[str],
+        suffixes: Iterable[str],
+        known: Iterable[str],
+        infixes: Iterable[str] = (),
+        reduplication: bool = False,
+        min_stem: int = 3,
+        cache_size: int = 200_000,
+    ) -> None:
+        self.prefixes = tuple(sorted({p for p in prefixes if p}, key=lambda p: (-len(p), p)))
+        self.suffixes = tuple(sorted({s for s in suffixes if s}, key=lambda s: (-len(s), s)))
+        self.infixes = tuple(sorted({i for i in infixes if i}, key=lambda i: (-len(i), i)))
+        self.reduplication = reduplication
+        self.known = frozenset(known)
+        self.min_stem = min_stem
+        self.cache: dict[str, str] = {}
+        self.cache_size = cache_size
+
+    def stem(self, token: str) -> str:
+        c = self.cache
+        r = c.get(token)
+        if r is None:
+            r = self._stem(token)
+            if len(c) >= self.cache_size:
+                c.clear()
+            c[token] = r
+        return r
+
+    def stem_tokens(self, tokens: list[str]) -> list[str]:
+        c = self.cache
+        return [c[t] if t in c else self.stem(t) for t in tokens]
+
+    def _stem(self, token: str) -> str:
+        if token in self.known or len(token) <= self.min_stem or not token.isalpha():
+            return token
+        best = None
+        best_cost = sys.maxsize
+        for cost, cand in self.candidates(token):
+            if cost < best_cost and cand in self.known:
+                best, best_cost = cand, cost
+        return token if best is None else best
+
+    def candidates(self, token: str) -> list[tuple[int, str]]:
+        """(characters stripped, candidate) pairs; may contain non-words."""
+        m = self.min_stem
+        bases: list[tuple[int, str]] = [(0, token)]
+        for p in self.prefixes:
+            if token.startswith(p) and len(token) - len(p) >= m:
+                rest = token[len(p):]
+                cost = len(p)
+                bases.append((cost, rest))
+                if rest[0] in _VOWELS:
+                    if p.endswith("ny"):
+                        bases.append((cost, "s" + rest))
+                    elif p.endswith("ng"):
+                        bases.append((cost, "k" + rest))
+                    elif p.endswith("m"):
+                        bases.append((cost, "p" + rest))
+                    elif p.endswith("n"):
+                        bases.append((cost, "t" + rest))
+        if self.infixes:
+            extra = []
+            for cost, b in bases:
+                for i in self.infixes:
+                    li = len(i)
+                    if len(b) - li < m:
+                        continue
+                    if b[0] not in _VOWELS and b[1 : 1 + li] == i:  # s-in-aktan
+                        extra.append((cost + li, b[0] + b[1 + li :]))
+                    elif b.startswith(i) and b[li] in _VOWELS:  # in-abuso
+                        extra.append((cost + li, b[li:]))
+            bases.extend(extra)
+        out: list[tuple[int, str]] = []
+        for cost, b in bases:
+            out.append((cost, b))
+            for s1 in self.suffixes:
+                if b.endswith(s1) and len(b) - len(s1) >= m:
+                    b1 = b[: -len(s1)]
+                    out.append((cost + len(s1), b1))
+                    for s2 in self.suffixes:
+                        if b1.endswith(s2) and len(b1) - len(s2) >= m:
+                            out.append((cost + len(s1) + len(s2), b1[: -len(s2)]))
+        if self.reduplication:
+            extra = []
+            for cost, b in out:
+                if len(b) >= m + 2 and b[1] in _VOWELS and b[:2] == b[2:4]:  # sa-saktan
+                    extra.append((cost + 2, b[2:]))
+                elif len(b) >= m + 1 and b[0] in _VOWELS and b[0] == b[1]:  # a-abuso
+                    extra.append((cost + 1, b[1:]))
+            out.extend(extra)
+        return out

@@ -1,0 +1,161 @@
+"""The stream, top to bottom: search topic in -> parse -> detect -> choose notice -> emit -> count.
+
+One agent, concurrency 1 (faust#606: concurrency > 1 commits past unprocessed
+messages). Events come in batches from `take_events`; Faust acks a batch's offsets
+only after the loop body returns, and the body returns only after the broker has
+acknowledged every notice and dead letter of the batch. That is the at-least-once
+contract: a crash replays at most the unacknowledged batches, and notice ids are
+deterministic so downstream de-duplicates repeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from typing import NamedTuple
+
+from worker.app import app, config, dead_letter_topic, metrics, notice_topic, search_topic, settings
+from worker.events import InvalidEvent, NoticeDisplay, encode_dead_letter, parse_search_event
+from worker.notices.selection import choose_notice
+
+log = logging.getLogger(__name__)
+
+RETRY_BACKOFF_S = (0.5, 1, 2, 5)
+
+
+class Outgoing(NamedTuple):
+    """A record to send, with what to count once the broker acknowledges it."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    notice: NoticeDisplay | None     # None for a dead letter
+    reason: str | None               # dead-letter reason
+
+
+@app.agent(search_topic, concurrency=1)
+async def handle_search_events(stream):
+    window = settings.batch_window_ms / 1000
+    async for batch in stream.take_events(settings.batch_size, within=window):
+        current = config.current          # reloads swap between batches, never inside one
+        outgoing: list[Outgoing] = []
+        for event in batch:
+            message = event.message
+            started = time.perf_counter()
+            # parse
+            try:
+                search = parse_search_event(message.value, settings.max_event_bytes)
+            except InvalidEvent as bad:
+                outgoing.append(Outgoing(dead_letter_topic.get_topic_name(), message.key, encode_dead_letter(
+                    bad.reason, message.topic, message.partition, message.offset, message.value,
+                    time.time_ns() // 1_000_000), None, bad.reason))
+                continue
+            metrics.count_search(search.country)
+            # detect
+            detection = current.detector.detect(search.query, search.country, search.locale)
+            if detection.is_gbv:
+                # choose notice
+                notice = choose_notice(current.registry, search, detection.category,
+                                       current.detector_version, current.config_version)
+                if notice is None:
+                    metrics.unsupported_country.inc()
+                else:
+                    # emit (keyed like the search event, so a key's notices stay in order)
+                    outgoing.append(Outgoing(notice_topic.get_topic_name(), message.key or search.event_id.encode(),
+                                             notice.encode(time.time_ns() // 1_000_000), notice, None))
+            metrics.processing.observe(time.perf_counter() - started)
+        if outgoing:
+            await deliver(outgoing)
+            count(outgoing)
+
+
+async def deliver(outgoing: list[Outgoing]) -> None:
+    """Send and wait for every acknowledgement; retry what failed until it is acknowledged.
+
+    The batch's offsets are not committed before this returns, so a broker outage
+    delays the stream instead of losing notices."""
+    producer = app.producer
+    pending = outgoing
+    attempt = 0
+    while pending:
+        futures = [await producer.send(o.topic, o.key, o.value, None, None, None) for o in pending]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        failed = [o for o, r in zip(pending, results) if isinstance(r, BaseException)]
+        if not failed:
+            return
+        error = next(r for r in results if isinstance(r, BaseException))
+        metrics.broker_errors.labels("send").inc(len(failed))
+        delay = RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)]
+        log.warning("Broker did not acknowledge %d of %d records (%s); retrying in %.1fs",
+                    len(failed), len(pending), type(error).__name__, delay)
+        attempt += 1
+        await asyncio.sleep(delay)
+        pending = failed
+
+
+def count(outgoing: list[Outgoing]) -> None:
+    now = time.time()
+    for o in outgoing:
+        if o.notice is not None:
+            n = o.notice
+            metrics.count_impression(n.country, n.language, n.category, n.notice_id)
+            metrics.event_to_notice.observe(max(0.0, now - n.search_ts_ms / 1000))
+        else:
+            metrics.count_dead_letter(o.reason or "unknown")
+
+
+@app.task
+async def on_worker_start() -> None:
+    """Load configuration (refuse to run on an invalid one), declare topics, hook SIGHUP."""
+    config.current  # noqa: B018  (raises ConfigErrors on invalid configuration)
+    for topic in (notice_topic, dead_letter_topic):
+        await topic.maybe_declare()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, reload_config)
+    log.info("Worker serving: search=%s notices=%s dead-letters=%s config_version=%s detector_version=%s",
+             settings.search_topic, settings.notice_topic, settings.dlq_topic,
+             config.current.config_version, config.current.detector_version)
+
+
+def reload_config() -> None:
+    if config.reload():
+        metrics.config_reloads.labels("ok").inc()
+
+
+@app.timer(2.0)
+async def watch_config_files() -> None:
+    """Optional reload on file change (GBV_RELOAD_ON_CHANGE); SIGHUP always works."""
+    if not settings.reload_on_change:
+        return
+    stamp = _config_stamp()
+    previous = getattr(watch_config_files, "stamp", None)
+    watch_config_files.stamp = stamp
+    if previous is not None and stamp != previous:
+        reload_config()
+
+
+def _config_stamp() -> tuple:
+    root = config.config_dir
+    return tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in root.rglob("*.yaml")))
+
+
+@app.timer(5.0)
+async def export_consumer_lag() -> None:
+    consumer = app.consumer
+    lags = []
+    for tp in consumer.assignment():
+        if tp.topic != search_topic.get_topic_name():
+            continue
+        highwater = consumer.highwater(tp)
+        committed = consumer._committed_offset.get(tp)  # next offset to read after a commit
+        if highwater is None:
+            continue
+        lags.append((tp.topic, tp.partition, max(0, highwater - (committed or 0))))
+    metrics.set_lag(lags)
+
+
+@app.page("/metrics")
+async def metrics_page(web, request):
+    return web.bytes(metrics.exposition(), content_type=metrics.content_type)
