@@ -3,29 +3,49 @@
 Labels are drawn from closed sets: `country` is a configured country or `other`,
 `reason` is a dead-letter reason code, `category`/`language`/`notice_id` come from
 configuration. No query text, user id or session id is ever a label value.
+
+Names follow the Prometheus conventions: base units (seconds), `_total` on counters,
+`_info` for the build gauge, `_timestamp_seconds` for points in time. The metric
+reference and the alerts built on these series are in docs/metrics.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 
 import worker
+from worker.categories import CATEGORIES
 from worker.notices.registry import HotlineRegistry
+
+# The `*_created` companion series double the exposition and nothing here reads them.
+disable_created_metrics()
 
 OTHER = "other"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)
 PROCESSING_BUCKETS = (0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                      0.005, 0.01, 0.05)
+                      0.005, 0.01, 0.05, 0.1, 0.25, 1)
+# Dead-letter reasons are short codes from worker.events ("invalid_json", "bad_value:country").
+# Anything else, and anything past MAX_REASONS distinct codes, is counted as "other".
+_REASON = re.compile(r"^[a-z][a-z0-9_]{0,31}(:[a-z][a-z0-9_]{0,31})?$")
+MAX_REASONS = 64
+SECONDS_PER_DAY = 86400
+
+
+def date_timestamp(day: dt.date) -> float:
+    """Unix time of 00:00 UTC on `day`."""
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()
 
 
 class Metrics:
     """All series of one worker process, on their own registry (tests may build several)."""
 
-    content_type = CONTENT_TYPE_LATEST
+    # Prometheus text format 0.0.4, which every Prometheus 2.x scrapes. No charset parameter:
+    # aiohttp refuses one inside content_type, and the format is UTF-8 by definition.
+    content_type = "text/plain; version=0.0.4"
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -46,16 +66,19 @@ class Metrics:
         self.event_to_notice = Histogram(
             "gbv_event_to_notice_seconds", "From the search event's ts to the notice's acknowledged send.",
             buckets=LATENCY_BUCKETS, registry=r)
-        self.consumer_lag = Gauge("gbv_consumer_lag", "Messages not yet processed, per topic partition.",
-                                  ["topic", "partition"], registry=r)
+        self.consumer_lag = Gauge(
+            "gbv_consumer_lag",
+            "Search events not yet processed (log end offset minus committed offset), per partition "
+            "this worker owns.", ["topic", "partition"], registry=r)
         self.build_info = Gauge("gbv_build_info", "Build and configuration versions (value is always 1).",
                                 ["version", "detector_version", "config_version"], registry=r)
-        self.verification_age = Gauge(
-            "gbv_hotline_verification_age_days", "Days since each hotline entry was last verified.",
+        self.verified_at = Gauge(
+            "gbv_hotline_verified_timestamp_seconds",
+            "When each hotline entry was last verified (00:00 UTC of its verified_on date), Unix time.",
             ["country", "hotline"], registry=r)
-        self.freshness_limit = Gauge("gbv_hotline_freshness_limit_days",
-                                     "Age after which a hotline entry counts as stale (GBV_FRESHNESS_DAYS).",
-                                     registry=r)
+        self.freshness_limit = Gauge(
+            "gbv_hotline_freshness_limit_seconds",
+            "Age after which a hotline entry counts as stale (GBV_FRESHNESS_DAYS, in seconds).", registry=r)
         self.config_reloads = Counter("gbv_config_reloads", "Configuration reloads, by result.", ["result"],
                                       registry=r)
         self.broker_errors = Counter("gbv_broker_errors",
@@ -66,24 +89,36 @@ class Metrics:
         self._countries: frozenset[str] = frozenset()
         self._search_children: dict[str, object] = {}
         self._impression_children: dict[tuple, object] = {}
+        self._reasons: set[str] = set()
+        self._lag_labels: set[tuple[str, str]] = set()
         self._build_labels: tuple[str, str, str] | None = None
 
     # -- configuration -------------------------------------------------------------------
     def set_config(self, registry: HotlineRegistry, detector_version: str, config_version: str,
                    freshness_days: int, today: dt.date | None = None) -> None:
-        """Called at start and on every accepted reload."""
+        """Called at start and on every accepted reload.
+
+        Every series a configured country can produce starts at 0, so that `increase()` and
+        `rate()` also count the first events of a fresh worker (a series that appears with
+        value 3 would lose those 3)."""
         self._countries = frozenset(registry.countries)
         self._search_children = {}
         for country in sorted(self._countries | {OTHER}):
-            self.search_events.labels(country)
+            self._search_children[country] = self.search_events.labels(country)
+        for cc, country in sorted(registry.countries.items()):
+            for language in country.texts:
+                for category in CATEGORIES:
+                    # notice_id as worker.notices.selection.choose_notice builds it
+                    self._impression_child(cc, language, category, f"{cc}.{category}.{language}")
         if self._build_labels:
             self.build_info.remove(*self._build_labels)
         self._build_labels = (worker.__version__, detector_version, config_version)
         self.build_info.labels(*self._build_labels).set(1)
-        self.verification_age.clear()
-        for entry in registry.verification_ages(today or dt.date.today()):
-            self.verification_age.labels(entry.country, entry.hotline_id).set(entry.age_days)
-        self.freshness_limit.set(freshness_days)
+        self.verified_at.clear()
+        for cc, country in sorted(registry.countries.items()):
+            for hotline in country.hotlines.values():
+                self.verified_at.labels(cc, hotline.id).set(date_timestamp(hotline.verified_on))
+        self.freshness_limit.set(freshness_days * SECONDS_PER_DAY)
 
     def country_label(self, country: str) -> str:
         return country if country in self._countries else OTHER
@@ -96,20 +131,38 @@ class Metrics:
             child = self._search_children[label] = self.search_events.labels(label)
         child.inc()
 
-    def count_impression(self, country: str, language: str, category: str, notice_id: str) -> None:
+    def _impression_child(self, country: str, language: str, category: str, notice_id: str):
         key = (country, language, category, notice_id)
         child = self._impression_children.get(key)
         if child is None:
             child = self._impression_children[key] = self.impressions.labels(
                 self.country_label(country), language, category, notice_id)
-        child.inc()
+        return child
+
+    def count_impression(self, country: str, language: str, category: str, notice_id: str) -> None:
+        self._impression_child(country, language, category, notice_id).inc()
 
     def count_dead_letter(self, reason: str) -> None:
+        if reason not in self._reasons:
+            if not _REASON.match(reason or "") or len(self._reasons) >= MAX_REASONS:
+                reason = OTHER
+            self._reasons.add(reason)
         self.dead_letters.labels(reason).inc()
 
     def set_lag(self, lags: Iterable[tuple[str, int, int]]) -> None:
+        """The lag of every partition this worker owns now; partitions it gave up (rebalance)
+        are removed, so summing over workers counts each partition once."""
+        current: set[tuple[str, str]] = set()
         for topic, partition, lag in lags:
-            self.consumer_lag.labels(topic, str(partition)).set(lag)
+            labels = (topic, str(partition))
+            current.add(labels)
+            self.consumer_lag.labels(*labels).set(lag)
+        for labels in self._lag_labels - current:
+            try:
+                self.consumer_lag.remove(*labels)
+            except KeyError:
+                pass
+        self._lag_labels = current
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -50,7 +50,10 @@ class WorkerProcess:
     process: subprocess.Popen | None = None
 
     def env(self) -> dict:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GBV_", "KAFKA_"))}
+        # The test's own settings, not the caller's; GBV_CONFIG_DIR is kept so a suite can
+        # run against another configuration.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("GBV_", "KAFKA_")) or k == "GBV_CONFIG_DIR"}
         env.update({
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "GBV_SEARCH_TOPIC": self.topics.search,

@@ -143,19 +143,37 @@ def _config_stamp() -> tuple:
 
 @app.timer(5.0)
 async def export_consumer_lag() -> None:
+    """gbv_consumer_lag for each search-topic partition this worker owns: the log end offset
+    (asked from the broker; the fetch-time highwater is unknown until a fetch returned data)
+    minus the group's committed offset, i.e. events not yet processed and acknowledged.
+    Partitions this worker gave up in a rebalance leave the gauge (their new owner reports
+    them). If the broker does not answer, the last values stay and the next tick retries."""
     consumer = app.consumer
+    topic = search_topic.get_topic_name()
+    log.warning("LAGDEBUG assignment=%r", consumer.assignment())
+    try:
+        partitions = sorted(tp for tp in consumer.assignment() if tp.topic == topic)
+    except Exception:  # consumer thread not started yet (or stopping)
+        return
     lags = []
-    for tp in consumer.assignment():
-        if tp.topic != search_topic.get_topic_name():
-            continue
-        highwater = consumer.highwater(tp)
-        committed = consumer._committed_offset.get(tp)  # next offset to read after a commit
-        if highwater is None:
-            continue
-        lags.append((tp.topic, tp.partition, max(0, highwater - (committed or 0))))
+    if partitions:
+        try:
+            ends = await consumer.highwaters(*partitions)
+            committed = {tp: consumer._committed_offset.get(tp) for tp in partitions}  # next offset to read
+            never_committed = [tp for tp, offset in committed.items() if offset is None]
+            if never_committed:
+                committed.update(await consumer.earliest_offsets(*never_committed))
+        except Exception as exc:
+            log.exception("LAGDEBUG Consumer lag not refreshed: %s", type(exc).__name__)
+            return
+        for tp in partitions:
+            end = ends.get(tp)
+            if end is not None:
+                lags.append((tp.topic, tp.partition, max(0, end - (committed.get(tp) or 0))))
     metrics.set_lag(lags)
 
 
 @app.page("/metrics")
 async def metrics_page(web, request):
-    return web.bytes(metrics.exposition(), content_type=metrics.content_type)
+    # aiohttp refuses a charset inside content_type=, so the full Prometheus type goes in the header.
+    return web.bytes(metrics.exposition(), headers={"Content-Type": metrics.content_type})

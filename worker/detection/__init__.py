@@ -25,7 +25,7 @@ from .engine import (
     locale_language,
 )
 from .lexicon import CATEGORIES, LexiconSet, load_lexicons
-from .normalize import normalize, tokenize
+from .normalize import tokenize
 
 __all__ = [
     "CATEGORIES",
@@ -40,6 +40,5 @@ __all__ = [
     "load_detector",
     "load_lexicons",
     "locale_language",
-    "normalize",
     "tokenize",
 ]

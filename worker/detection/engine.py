@@ -30,6 +30,7 @@ exclusions veto the query.
 from __future__ import annotations
 
 import bisect
+import itertools
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -52,7 +53,13 @@ from .normalize import (
     has_nospace_script,
     mark_set,
     strip_marks,
+    strip_tokens,
+    token_flags,
     tokenize,
+    F_DIGITS,
+    F_LATIN,
+    F_MARKS,
+    F_NS,
 )
 
 __all__ = [
@@ -90,6 +97,7 @@ _LOCALE_ALIASES = {
     "eng": "en",
 }
 _DIGIT = re.compile(r"\d").search
+_LATIN = re.compile("[a-z0-9\u00c0-\u024f\u1e00-\u1eff]").search
 _MEMO_MAX = 100_000
 _CACHE_MAX = 256
 
@@ -138,78 +146,109 @@ class _Entry:
     signal: int
 
 
-class _Compiled:
-    """Automaton, per-pattern signal masks and decision table for one language set."""
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Where a pattern comes from: key is ("rule", id) | ("concept", name) |
+    ("group", rule id, index) | ("exclusion", id) | ("repeat",)."""
 
-    def __init__(self, lexset: LexiconSet, langs: tuple[str, ...]) -> None:
-        self.langs = langs
-        lexicons: list[Lexicon] = [lexset.lexicons[lang] for lang in langs]
-        # signals: direct rules first (bit order == priority), then the rest
-        self.signal_names: list[tuple[str, str]] = []  # (kind, name)
-        direct: list[Rule] = [r for lx in lexicons for r in lx.rules if not r.is_combination]
-        self.rules_by_bit: list[Rule] = direct
-        for r in direct:
-            self.signal_names.append(("rule", r.id))
-        self.direct_mask = (1 << len(direct)) - 1
-        concept_bit: dict[str, int] = {}
-        for name in lexset.vocabulary:
-            concept_bit[name] = 1 << len(self.signal_names)
-            self.signal_names.append(("concept", name))
-        self.concept_bit = concept_bit
+    key: tuple[Any, ...]
+    lang: str
+    segs: frozenset[int]
+    raw: str
+    toned: str | None
 
-        patterns: dict[str, list[_Entry]] = {}
-        self.vi = "vi" in langs
-        self.has_ns = False
-        self.has_wnum = False
-        self.has_nnum = False
-        affix_langs = [lx for lx in lexicons if lx.affixes is not None]
-        affix_set = {lx.language for lx in affix_langs}
 
-        def add(term: ParsedTerm, lang: str, bit: int) -> None:
+_ALL_SEGS = frozenset(range(7))
+
+
+class _Table:
+    """One automaton over the patterns of every lexicon (kept hot in cache); each
+    language set only differs in its per-pattern signal masks."""
+
+    def __init__(self, lexset: LexiconSet) -> None:
+        patterns: dict[str, list[_Source]] = {}
+
+        def add(term: ParsedTerm, lang: str, key: tuple[Any, ...], affixes: bool) -> None:
             toks = term.tokens
-            vi = lang == "vi"
             toned = None
             if term.kind == "nospace":
-                self.has_ns = True
                 if term.has_num:
-                    self.has_nnum = True
                     pat = "".join(NUM_TOKEN if t == NUM_SENTINEL else t for t in toks)
                     segs = frozenset({SEG_ND})
                 else:
                     pat = "".join(toks)
                     segs = frozenset({SEG_N})
             elif term.has_num:
-                self.has_wnum = True
-                pat = " " + " ".join(NUM_TOKEN if t == NUM_SENTINEL else t for t in toks) + " "
-                if self.vi:
-                    pat = strip_marks(pat)
+                pat = strip_marks(" " + " ".join(NUM_TOKEN if t == NUM_SENTINEL else t for t in toks) + " ")
                 segs = frozenset({SEG_D})
             else:
                 pat = " " + " ".join(toks) + ("" if term.prefix else " ")
-                if vi:
+                if lang == "vi":
                     bare = strip_marks(pat)
                     toned = pat if bare != pat else None
                     pat = bare
                     segs = frozenset({SEG_V, SEG_WV})
-                elif lang in affix_set:
+                elif affixes:
                     segs = frozenset({SEG_W, SEG_WV, SEG_S})
                 else:
                     segs = frozenset({SEG_W, SEG_WV})
-            signal = bit.bit_length() - 1
-            patterns.setdefault(pat, []).append(_Entry(bit, segs, term.raw, lang, toned, signal))
+            patterns.setdefault(pat, []).append(_Source(key, lang, segs, term.raw, toned))
 
-        for lx, r in ((lx, r) for lx in lexicons for r in lx.rules if not r.is_combination):
-            bit = 1 << self.rules_by_bit.index(r)
-            for t in r.terms:
-                add(t, lx.language, bit)
-        for lx in lexicons:
+        for lx in lexset.lexicons.values():
+            lang = lx.language
+            aff = lx.affixes is not None
+            for r in lx.rules:
+                if r.is_combination:
+                    for gi, g in enumerate(r.all):
+                        if not isinstance(g, str):
+                            for t in g:
+                                add(t, lang, ("group", r.id, gi), aff)
+                else:
+                    for t in r.terms:
+                        add(t, lang, ("rule", r.id), aff)
             for cname, terms in lx.concepts.items():
                 for t in terms:
-                    add(t, lx.language, concept_bit[cname])
+                    add(t, lang, ("concept", cname), aff)
+            for x in lx.exclusions:
+                for t in x.terms:
+                    add(t, lang, ("exclusion", x.id), aff)
+        for trig in REPEAT_TRIGGERS:
+            patterns.setdefault(trig, []).append(_Source(("repeat",), "", _ALL_SEGS, trig, None))
+        self.patterns: list[str] = list(patterns)
+        self.sources: list[tuple[_Source, ...]] = [tuple(patterns[p]) for p in self.patterns]
+        self.ac = ahocorasick_rs.AhoCorasick(self.patterns)
+        self.find = self.ac.find_matches_as_indexes
+
+
+class _Compiled:
+    """Per-pattern signal masks and decision table for one active language set."""
+
+    def __init__(self, lexset: LexiconSet, langs: tuple[str, ...], table: _Table) -> None:
+        self.langs = langs
+        active = set(langs)
+        lexicons: list[Lexicon] = [lexset.lexicons[lang] for lang in langs]
+        # signals: direct rules first (bit order == priority), then the rest
+        self.signal_names: list[tuple[str, str]] = []  # (kind, name)
+        key_bit: dict[tuple[Any, ...], int] = {}
+
+        def new_signal(kind: str, name: str, key: tuple[Any, ...]) -> int:
+            bit = 1 << len(self.signal_names)
+            self.signal_names.append((kind, name))
+            key_bit[key] = bit
+            return bit
+
+        direct: list[Rule] = [r for lx in lexicons for r in lx.rules if not r.is_combination]
+        self.rules_by_bit: list[Rule] = direct
+        for r in direct:
+            new_signal("rule", r.id, ("rule", r.id))
+        self.direct_mask = (1 << len(direct)) - 1
+        concept_bit: dict[str, int] = {}
+        for name in lexset.vocabulary:
+            concept_bit[name] = new_signal("concept", name, ("concept", name))
+        self.concept_bit = concept_bit
 
         # combinations: language-file `all:` rules (lexicon order), then combinations.yaml
         self.combos: list[tuple[Rule, tuple[int, ...]]] = []
-        self.group_terms: dict[int, tuple[str, int]] = {}  # group bit -> (rule id, group index)
         for lx in lexicons:
             for r in lx.rules:
                 if not r.is_combination:
@@ -219,11 +258,7 @@ class _Compiled:
                     if isinstance(g, str):
                         gmasks.append(concept_bit[g])
                     else:
-                        gbit = 1 << len(self.signal_names)
-                        self.signal_names.append(("group", f"{r.id}.all[{gi}]"))
-                        for t in g:
-                            add(t, lx.language, gbit)
-                        gmasks.append(gbit)
+                        gmasks.append(new_signal("group", f"{r.id}.all[{gi}]", ("group", r.id, gi)))
                 self.combos.append((r, tuple(gmasks)))
         for r in lexset.combinations:
             gmasks = []
@@ -240,33 +275,61 @@ class _Compiled:
         self.exclusions: dict[int, Any] = {}
         for lx in lexicons:
             for x in lx.exclusions:
-                bit = 1 << len(self.signal_names)
-                self.signal_names.append(("exclusion", x.id))
+                bit = new_signal("exclusion", x.id, ("exclusion", x.id))
                 self.exclusions[bit] = x
                 if x.scope == "query":
                     self.queryx |= bit
                 else:
                     self.spanx |= bit
-                for t in x.terms:
-                    add(t, lx.language, bit)
         self.excl_mask = self.spanx | self.queryx
         self.keep_mask = ~self.spanx
         # a run of 3 identical letters: re-tokenise with repeats collapsed
-        self.repeat_bit = 1 << len(self.signal_names)
-        self.signal_names.append(("repeat", "repeat"))
-        all_segs = frozenset(range(7))
-        for trig in REPEAT_TRIGGERS:
-            patterns.setdefault(trig, []).append(_Entry(self.repeat_bit, all_segs, trig, "", None, -1))
+        self.repeat_bit = new_signal("repeat", "repeat", ("repeat",))
+
+        # per-pattern masks over the shared automaton
+        n = len(table.patterns)
+        self.masks: list[list[int]] = [[0] * n for _ in range(7)]
+        self.entries: list[tuple[_Entry, ...]] = [()] * n
+        self.vi_toned: dict[int, tuple[_Entry, ...]] = {}
+        self.vi = "vi" in active
+        self.has_ns = self.has_wnum = self.has_nnum = False
+        affix_langs = [lx for lx in lexicons if lx.affixes is not None]
+        affix_set = {lx.language for lx in affix_langs}
+        known: set[str] = set()
+        for pid, srcs in enumerate(table.sources):
+            ents = []
+            toned = []
+            for src in srcs:
+                if src.key[0] != "repeat" and src.lang not in active:
+                    continue
+                bit = key_bit[src.key]
+                ent = _Entry(bit, src.segs, src.raw, src.lang, src.toned, bit.bit_length() - 1)
+                ents.append(ent)
+                for seg in src.segs:
+                    if seg == SEG_V and src.toned is not None:
+                        toned.append(ent)
+                    else:
+                        self.masks[seg][pid] |= bit
+                if src.key[0] == "repeat":
+                    continue
+                if SEG_N in src.segs:
+                    self.has_ns = True
+                if SEG_ND in src.segs:
+                    self.has_ns = self.has_nnum = True
+                if SEG_D in src.segs:
+                    self.has_wnum = True
+                if SEG_S in src.segs and src.lang in affix_set:
+                    pat = table.patterns[pid]
+                    if pat.endswith(" "):
+                        known.update(pat.split())
+            if ents:
+                self.entries[pid] = tuple(ents)
+            if toned:
+                self.vi_toned[pid] = tuple(toned)
 
         # stemming over the affix languages
         self.stemmer: Stemmer | None = None
         if affix_langs:
-            known: set[str] = set()
-            for pat, entries in patterns.items():
-                for e in entries:
-                    if e.lang in affix_set and pat.startswith(" ") and pat.endswith(" ") and e.signal >= 0:
-                        known.update(pat.split())
-            known.discard(NUM_TOKEN)
             pre, suf, inf, red = [], [], [], False
             for lx in affix_langs:
                 a = lx.affixes
@@ -277,60 +340,55 @@ class _Compiled:
                 red = red or a.reduplication
             self.stemmer = Stemmer(pre, suf, known, infixes=inf, reduplication=red)
 
-        # automaton and per-segment masks
-        self.patterns: list[str] = list(patterns)
-        self.entries: list[tuple[_Entry, ...]] = [tuple(patterns[p]) for p in self.patterns]
-        self.masks: list[list[int]] = [[0] * len(self.patterns) for _ in range(7)]
-        self.vi_toned: dict[int, tuple[_Entry, ...]] = {}
-        for pid, entries in enumerate(self.entries):
-            toned = []
-            for e in entries:
-                for seg in e.segs:
-                    if seg == SEG_V and e.toned is not None:
-                        toned.append(e)
-                        continue
-                    self.masks[seg][pid] |= e.bit
-            if toned:
-                self.vi_toned[pid] = tuple(toned)
+        self.special = self.repeat_bit | self.spanx
+        self.m_wv = self.masks[SEG_WV]
+        self.stem = self.stemmer.stem if self.stemmer is not None else None
+        self.patterns = table.patterns
+        self.ac = table.ac
+        self.find = table.find
         self.trigger_pids = frozenset(
             pid for pid, es in enumerate(self.entries) if any(e.bit == self.repeat_bit for e in es)
-        )
-        self.ac = (
-            ahocorasick_rs.AhoCorasick(self.patterns, implementation=ahocorasick_rs.Implementation.DFA)
-            if self.patterns
-            else None
         )
         self._memo: dict[int, Detection] = {}
 
     # -- views ---------------------------------------------------------------------
 
     def views(self, toks: list[str]) -> list[tuple[int, str]]:
-        """(segment kind, text) pairs to match for these tokens; W first."""
+        """(segment kind, text) pairs to match for these tokens; the first is W or N."""
         w = " " + " ".join(toks) + " "
-        out: list[tuple[int, str]] = []
+        stemmer = self.stemmer
+        if w.isascii():
+            out = [(SEG_WV, w)]
+            if stemmer is not None:
+                st = list(map(stemmer.stem, toks))
+                if st != toks:
+                    out.append((SEG_S, " " + " ".join(st) + " "))
+            if self.has_wnum and not "".join(toks).isalpha():
+                out.append((SEG_D, _num_view(w, toks)))
+            return out
+        out = []
+        flags = token_flags(toks)
+        ns = self.has_ns and bool(flags & F_NS)
         v = None
-        if self.vi and not w.isascii():
-            v = strip_marks(w)
-            if v == w:
-                v = None
-        out.append((SEG_WV if v is None else SEG_W, w))
-        if self.stemmer is not None:
-            st = self.stemmer.stem_tokens(toks)
+        if self.vi and flags & F_MARKS:
+            v = " " + " ".join(strip_tokens(toks)) + " "
+        # W is pointless for a query without Latin letters or digits (pure Thai/Korean/Chinese)
+        if not ns or flags & F_LATIN:
+            out.append((SEG_WV if v is None else SEG_W, w))
+        if ns:
+            out.append((SEG_N, "".join(toks)))
+        if stemmer is not None:
+            st = stemmer.stem_tokens(toks)
             if st != toks:
                 out.append((SEG_S, " " + " ".join(st) + " "))
         if v is not None:
             out.append((SEG_V, v))
-        ns = self.has_ns and not w.isascii() and has_nospace_script(w)
-        if ns:
-            out.append((SEG_N, "".join(toks)))
-        if (self.has_wnum or (self.has_nnum and ns)) and _DIGIT(w):
+        if flags & F_DIGITS and (self.has_wnum or (self.has_nnum and ns)):
             dt = [NUM_TOKEN if t.isdecimal() else t for t in toks]
-            if dt != toks:
-                if self.has_wnum:
-                    d = " " + " ".join(dt) + " "
-                    out.append((SEG_D, strip_marks(d) if self.vi else d))
-                if self.has_nnum and ns:
-                    out.append((SEG_ND, "".join(dt)))
+            if self.has_wnum:
+                out.append((SEG_D, strip_marks(" " + " ".join(dt) + " ")))
+            if self.has_nnum and ns:
+                out.append((SEG_ND, "".join(dt)))
         return out
 
     # -- detection -------------------------------------------------------------------
@@ -356,22 +414,57 @@ class _Compiled:
         return out
 
     def detect(self, query: str) -> Detection:
-        if self.ac is None:
-            return NOT_GBV
         toks = tokenize(query, collapse=False)
         if not toks:
             return NOT_GBV
+        w = " " + " ".join(toks) + " "
+        if w.isascii():
+            # fast path: one ASCII words view (no stem changes, no digits for {num})
+            stem = self.stem
+            st = list(map(stem, toks)) if stem is not None else None
+            if (st is None or st == toks) and not (self.has_wnum and not "".join(toks).isalpha()):
+                mask = 0
+                arr = self.m_wv
+                for m in self.find(w, True):
+                    mask |= arr[m[0]]
+                if not mask:
+                    return NOT_GBV
+                if not mask & self.special:
+                    d = self._memo.get(mask)
+                    return d if d is not None else self.decide(mask)
+                return self._finish(toks, [(SEG_WV, w)], mask)
         views = self.views(toks)
-        mask = 0
-        if len(views) == 1:
-            seg, text = views[0]
-            arr = self.masks[seg]
-            for m in self.ac.find_matches_as_indexes(text, overlapping=True):
-                mask |= arr[m[0]]
+        if len(views) == 2:
+            mask = 0
+            (k0, t0), (k1, t1) = views
+            a0, a1 = self.masks[k0], self.masks[k1]
+            b1 = len(t0) + 1
+            if k1 == SEG_V:
+                vi_toned = self.vi_toned
+                for pid, s, e in self.find(t0 + "\0" + t1, True):
+                    if s < b1:
+                        mask |= a0[pid]
+                    else:
+                        mask |= a1[pid]
+                        if pid in vi_toned:
+                            q = t0[s - b1 : e - b1]
+                            for ent in vi_toned[pid]:
+                                if _marks_agree(q, ent.toned):  # type: ignore[arg-type]
+                                    mask |= ent.bit
+            else:
+                for pid, s, _e in self.find(t0 + "\0" + t1, True):
+                    mask |= a0[pid] if s < b1 else a1[pid]
         else:
             mask = self._mask(views)
         if not mask:
             return NOT_GBV
+        if not mask & self.special:
+            d = self._memo.get(mask)
+            return d if d is not None else self.decide(mask)
+        return self._finish(toks, views, mask)
+
+    def _finish(self, toks: list[str], views: list[tuple[int, str]], mask: int) -> Detection:
+        """Repeated letters and span exclusions (the rarer paths)."""
         if mask & self.repeat_bit:
             toks2 = collapse_repeats(toks)
             if toks2 != toks:
@@ -380,6 +473,10 @@ class _Compiled:
                 mask = self._mask(views)
             mask &= ~self.repeat_bit
         if mask & self.spanx:
+            # masking only removes signals: if nothing fires without it, nothing will
+            d = self.decide(mask & self.keep_mask)
+            if not d.is_gbv:
+                return d
             mask = self._masked(toks, views)
         return self.decide(mask)
 
@@ -392,14 +489,32 @@ class _Compiled:
         return toks
 
     def _mask(self, views: list[tuple[int, str]]) -> int:
+        """OR of the signal bits of every hit in ``views`` (Vietnamese marks checked)."""
+        masks = self.masks
+        find = self.ac.find_matches_as_indexes  # type: ignore[union-attr]
+        mask = 0
+        if len(views) == 1:
+            seg, text = views[0]
+            arr = masks[seg]
+            for m in find(text, overlapping=True):
+                mask |= arr[m[0]]
+            return mask
         w = views[0][1]
         vi_toned = self.vi_toned
-        masks = self.masks
-        mask = 0
-        for seg, pid, s, e in self.scan(views):
+        starts = []
+        pos = 0
+        for _, text in views:
+            starts.append(pos)
+            pos += len(text) + 1
+        hay = "\0".join(text for _, text in views)
+        segs = [k for k, _ in views]
+        for pid, s, e in find(hay, overlapping=True):
+            i = bisect.bisect_right(starts, s) - 1
+            seg = segs[i]
             mask |= masks[seg][pid]
             if seg == SEG_V and pid in vi_toned:
-                q = w[s:e]
+                off = starts[i]
+                q = w[s - off : e - off]
                 for ent in vi_toned[pid]:
                     if _marks_agree(q, ent.toned):  # type: ignore[arg-type]
                         mask |= ent.bit
@@ -410,14 +525,13 @@ class _Compiled:
         if self.ac is None:
             return []
         w = views[0][1]
-        cum = [0]
-        for t in toks:
-            cum.append(cum[-1] + len(t))
+        cum = [0, *itertools.accumulate(map(len, toks))]
         cum_nd = None
         out = []
         rb = ~self.repeat_bit
+        texts = dict(views)
         for seg, pid, s, e in self.scan(views):
-            text = next(t for k, t in views if k == seg)
+            text = texts[seg]
             bits = self.masks[seg][pid] & rb
             if seg == SEG_V and pid in self.vi_toned:
                 for ent in self.vi_toned[pid]:
@@ -488,6 +602,13 @@ class _Compiled:
         return Detection(True, fired[0].category, tuple(r.id for r in fired))
 
 
+def _num_view(w: str, toks: list[str]) -> str:
+    """The numbers view of an ASCII words view (digit-only tokens -> #)."""
+    if not any(t.isdecimal() for t in toks):
+        return w
+    return " " + " ".join(NUM_TOKEN if t.isdecimal() else t for t in toks) + " "
+
+
 def _nd_to_n(off: int, cum_nd: list[int], cum: list[int], toks: list[str], start: bool) -> int:
     k = bisect.bisect_right(cum_nd, off) - 1 if start else bisect.bisect_left(cum_nd, off) - 1
     k = max(0, min(k, len(toks) - 1))
@@ -526,6 +647,7 @@ class Detector:
         for cc in sorted(self.country_languages):
             h.update(f"{cc}={','.join(self.country_languages[cc])}\0".encode())
         self.version = "det-" + h.hexdigest()[:12]
+        self._table: _Table | None = None
         self._by_langs: dict[tuple[str, ...], _Compiled] = {}
         self._by_key: dict[tuple[str, str | None], _Compiled] = {}
 
@@ -541,7 +663,9 @@ class Detector:
             if c is None:
                 if len(self._by_langs) >= _CACHE_MAX:
                     self._by_langs.clear()
-                c = _Compiled(self.lexicons, langs)
+                if self._table is None:
+                    self._table = _Table(self.lexicons)
+                c = _Compiled(self.lexicons, langs, self._table)
                 self._by_langs[langs] = c
             if len(self._by_key) >= _CACHE_MAX * 4:
                 self._by_key.clear()

@@ -40,6 +40,9 @@ Views built from the tokens by the engine:
 
 from __future__ import annotations
 
+import functools
+import itertools
+import operator
 import re
 import sys
 import unicodedata
@@ -53,6 +56,8 @@ __all__ = [
     "normalize",
     "nospace",
     "strip_marks",
+    "strip_tokens",
+    "collapse_repeats",
     "tokenize",
 ]
 
@@ -181,6 +186,24 @@ def _clean(s: str) -> str:
     return s
 
 
+class _TokenCache(dict):  # type: ignore[type-arg]
+    """raw whitespace-separated token -> its normalised sub-tokens (bounded)."""
+
+    __slots__ = ()
+    max_size = 100_000
+
+    def __missing__(self, raw: str) -> tuple[str, ...]:
+        r = tuple(_clean(raw).split())
+        if len(self) >= self.max_size:
+            self.clear()
+        self[raw] = r
+        return r
+
+
+_TOKENS = _TokenCache()
+_chain = itertools.chain.from_iterable
+
+
 def tokenize(text: str, collapse: bool = True) -> list[str]:
     """Normalise ``text`` and split it into tokens (see the module docstring).
 
@@ -191,18 +214,54 @@ def tokenize(text: str, collapse: bool = True) -> list[str]:
         text = _HASHTAG.sub(_hashtag, text)
     if text.isascii():
         s = text.lower()
-        rest = s.encode().translate(None, _ASCII_LOWER_SPACE)
-        if rest:
-            if rest.isdigit():
-                if _MIXED(s):
-                    s = _LEET_TOKEN.sub(_leet, s)
-            else:
-                s = _clean_ascii(s, rest)
+        if s.encode().translate(None, _ASCII_LOWER_SPACE):
+            toks = list(_chain(map(_TOKENS.__getitem__, s.split())))
+        else:
+            toks = s.split()
     else:
-        s = _clean(unicodedata.normalize("NFKC", text).casefold())
-    if collapse and _REPEAT.search(s):
-        s = _REPEAT.sub(r"\1", s)
-    return s.split()
+        toks = list(_chain(map(_TOKENS.__getitem__, unicodedata.normalize("NFKC", text).casefold().split())))
+    if collapse:
+        return collapse_repeats(toks)
+    return toks
+
+
+# Per-token flags (see ``token_flags``).
+F_NS = 1  # Thai / Hangul / Han / kana characters
+F_LATIN = 2  # a Latin letter or a digit
+F_DIGITS = 4  # the token is made only of digits
+F_MARKS = 8  # strip_marks changes the token (Vietnamese marks, đ)
+_LATIN_RE = re.compile(f"[{_LATIN_CLASS}]")
+
+
+class _FlagCache(dict):  # type: ignore[type-arg]
+    __slots__ = ()
+
+    def __missing__(self, tok: str) -> int:
+        f = 0
+        if tok.isascii():
+            f = F_LATIN | (F_DIGITS if tok.isdecimal() else 0)
+        else:
+            if _NS_RE.search(tok):
+                f |= F_NS
+            if _LATIN_RE.search(tok):
+                f |= F_LATIN
+            if tok.isdecimal():
+                f |= F_DIGITS
+            if strip_marks(tok) != tok:
+                f |= F_MARKS
+        if len(self) >= 100_000:
+            self.clear()
+        self[tok] = f
+        return f
+
+
+_FLAGS = _FlagCache()
+_or = operator.or_
+
+
+def token_flags(tokens: list[str]) -> int:
+    """OR of the F_* flags of normalised tokens (cached per token)."""
+    return functools.reduce(_or, map(_FLAGS.__getitem__, tokens), 0)
 
 
 def collapse_repeats(tokens: list[str]) -> list[str]:
@@ -276,7 +335,32 @@ def strip_marks(text: str) -> str:
 
     Length preserving on NFC/NFKC text, so offsets are shared with the input.
     """
+    if text.isascii():
+        return text
+    t = text.replace("đ", "d").replace("Đ", "D")
+    a = unicodedata.normalize("NFD", t).encode("ascii", "ignore")
+    if len(a) == len(text):  # only Latin letters with marks: fast and exact
+        return a.decode("ascii")
     return text.translate(_STRIP_MARKS)
+
+
+class _StripCache(dict):  # type: ignore[type-arg]
+    __slots__ = ()
+
+    def __missing__(self, tok: str) -> str:
+        r = strip_marks(tok)
+        if len(self) >= 100_000:
+            self.clear()
+        self[tok] = r
+        return r
+
+
+_STRIPPED = _StripCache()
+
+
+def strip_tokens(tokens: list[str]) -> list[str]:
+    """``strip_marks`` of each token (cached per token)."""
+    return list(map(_STRIPPED.__getitem__, tokens))
 
 
 def mark_set(ch: str) -> frozenset[str]:
@@ -287,6 +371,22 @@ def mark_set(ch: str) -> frozenset[str]:
 # --- affix stripping ----------------------------------------------------------------
 
 _VOWELS = frozenset("aeiou")
+
+
+class _StemCache(dict):  # type: ignore[type-arg]
+    __slots__ = ("fn", "size")
+
+    def __init__(self, fn, size: int) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.fn = fn
+        self.size = size
+
+    def __missing__(self, token: str) -> str:
+        r = self.fn(token)
+        if len(self) >= self.size:
+            self.clear()
+        self[token] = r
+        return r
 
 
 class Stemmer:
@@ -316,22 +416,11 @@ class Stemmer:
         self.reduplication = reduplication
         self.known = frozenset(known)
         self.min_stem = min_stem
-        self.cache: dict[str, str] = {}
-        self.cache_size = cache_size
-
-    def stem(self, token: str) -> str:
-        c = self.cache
-        r = c.get(token)
-        if r is None:
-            r = self._stem(token)
-            if len(c) >= self.cache_size:
-                c.clear()
-            c[token] = r
-        return r
+        self.cache = _StemCache(self._stem, cache_size)
+        self.stem = self.cache.__getitem__
 
     def stem_tokens(self, tokens: list[str]) -> list[str]:
-        c = self.cache
-        return [c[t] if t in c else self.stem(t) for t in tokens]
+        return list(map(self.stem, tokens))
 
     def _stem(self, token: str) -> str:
         if token in self.known or len(token) <= self.min_stem or not token.isalpha():
