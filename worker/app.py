@@ -12,6 +12,7 @@ from pathlib import Path
 
 import faust
 
+from worker import transport
 from worker.security import broker_credentials
 from worker.metrics import Metrics
 from worker.runtime import ConfigHolder, RuntimeConfig
@@ -38,6 +39,8 @@ config = ConfigHolder(settings.config_path, on_change=_on_config, on_rejected=_o
 app = faust.App(
     settings.group_id,
     broker=settings.broker_url,
+    # Consumer: Faust's aiokafka driver, handing the agent one event per fetched chunk.
+    broker_consumer=settings.broker_url.replace("kafka://", f"{transport.SCHEME}://"),
     broker_credentials=broker_credentials(settings),
     key_serializer="raw",
     value_serializer="raw",
@@ -46,6 +49,8 @@ app = faust.App(
     broker_rebalance_timeout=settings.session_timeout_s,
     broker_heartbeat_interval=max(0.5, min(3.0, settings.session_timeout_s / 4)),
     consumer_auto_offset_reset="earliest",
+    broker_max_poll_records=settings.max_poll_records,
+    broker_commit_interval=1.0,          # bounds the replay after a crash to about a second
     topic_partitions=settings.topic_partitions,
     topic_replication_factor=1,
     # Faust's web server serves /metrics (and Faust's own pages) on GBV_METRICS_PORT.

@@ -54,10 +54,9 @@ FIELDS: dict[str, Field] = {
                               "Partitions for topics the worker creates."),
     "max_event_bytes": Field("GBV_MAX_EVENT_BYTES", "65536", int,
                              "Search events larger than this are dead-lettered as too_large."),
-    "batch_size": Field("GBV_BATCH_SIZE", "1000", int,
-                        "Events handled per batch; offsets advance once a batch's sends are acknowledged."),
-    "batch_window_ms": Field("GBV_BATCH_WINDOW_MS", "5", int,
-                             "How long a batch waits to fill before it is handled anyway."),
+    "max_poll_records": Field("GBV_MAX_POLL_RECORDS", "2000", int,
+                              "Most records one fetch hands the agent; they are handled as one chunk and "
+                              "their offsets advance once the chunk's sends are acknowledged."),
     "session_timeout_s": Field("GBV_SESSION_TIMEOUT_S", "10", float,
                                "Consumer-group session and rebalance timeout."),
     "freshness_days": Field("GBV_FRESHNESS_DAYS", "180", int,
@@ -88,8 +87,7 @@ class Settings:
     group_id: str
     topic_partitions: int
     max_event_bytes: int
-    batch_size: int
-    batch_window_ms: int
+    max_poll_records: int
     session_timeout_s: float
     freshness_days: int
     security_protocol: str
@@ -104,7 +102,7 @@ class Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for name, spec in FIELDS.items():
-            raw = environ.get(spec.env, spec.default)
+            raw = environ.get(spec.env) or spec.default     # set-but-empty means the default
             try:
                 values[name] = spec.parse(raw)
             except ValueError as exc:

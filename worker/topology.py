@@ -1,11 +1,12 @@
 """The stream, top to bottom: search topic in -> parse -> detect -> choose notice -> emit -> count.
 
 One agent, concurrency 1 (faust#606: concurrency > 1 commits past unprocessed
-messages). Events come in batches from `take_events`; Faust acks a batch's offsets
-only after the loop body returns, and the body returns only after the broker has
-acknowledged every notice and dead letter of the batch. That is the at-least-once
-contract: a crash replays at most the unacknowledged batches, and notice ids are
-deterministic so downstream de-duplicates repeats.
+messages). The consumer transport (worker/transport.py) delivers the records of one
+partition fetch as one Faust event; Faust acks a chunk's offsets only after the loop
+body returns, and the body returns only after the broker has acknowledged every notice
+and dead letter of the chunk. That is the at-least-once contract: a crash replays at
+most the unacknowledged chunks, and notice ids are deterministic so downstream
+de-duplicates repeats.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from worker.notices.selection import choose_notice
 log = logging.getLogger(__name__)
 
 RETRY_BACKOFF_S = (0.5, 1, 2, 5)
+NOTICES = notice_topic.get_topic_name()
+DEAD_LETTERS = dead_letter_topic.get_topic_name()
 
 
 class Outgoing(NamedTuple):
@@ -36,20 +39,20 @@ class Outgoing(NamedTuple):
 
 
 @app.agent(search_topic, concurrency=1)
-async def handle_search_events(stream):
-    window = settings.batch_window_ms / 1000
-    async for batch in stream.take_events(settings.batch_size, within=window):
-        current = config.current          # reloads swap between batches, never inside one
+async def handle_search_events(chunks):
+    # One Faust event per fetched chunk of one partition (worker/transport.py); Faust acks
+    # the chunk, and so commits its offsets, only after this body has returned for it.
+    async for records in chunks:
+        current = config.current          # reloads swap between chunks, never inside one
         outgoing: list[Outgoing] = []
-        for event in batch:
-            message = event.message
+        for record in records:
             started = time.perf_counter()
             # parse
             try:
-                search = parse_search_event(message.value, settings.max_event_bytes)
+                search = parse_search_event(record.value, settings.max_event_bytes)
             except InvalidEvent as bad:
-                outgoing.append(Outgoing(dead_letter_topic.get_topic_name(), message.key, encode_dead_letter(
-                    bad.reason, message.topic, message.partition, message.offset, message.value,
+                outgoing.append(Outgoing(DEAD_LETTERS, record.key, encode_dead_letter(
+                    bad.reason, record.topic, record.partition, record.offset, record.value,
                     time.time_ns() // 1_000_000), None, bad.reason))
                 continue
             metrics.count_search(search.country)
@@ -63,7 +66,7 @@ async def handle_search_events(stream):
                     metrics.unsupported_country.inc()
                 else:
                     # emit (keyed like the search event, so a key's notices stay in order)
-                    outgoing.append(Outgoing(notice_topic.get_topic_name(), message.key or search.event_id.encode(),
+                    outgoing.append(Outgoing(NOTICES, record.key or search.event_id.encode(),
                                              notice.encode(time.time_ns() // 1_000_000), notice, None))
             metrics.processing.observe(time.perf_counter() - started)
         if outgoing:
@@ -150,7 +153,6 @@ async def export_consumer_lag() -> None:
     them). If the broker does not answer, the last values stay and the next tick retries."""
     consumer = app.consumer
     topic = search_topic.get_topic_name()
-    log.warning("LAGDEBUG assignment=%r", consumer.assignment())
     try:
         partitions = sorted(tp for tp in consumer.assignment() if tp.topic == topic)
     except Exception:  # consumer thread not started yet (or stopping)
@@ -164,7 +166,7 @@ async def export_consumer_lag() -> None:
             if never_committed:
                 committed.update(await consumer.earliest_offsets(*never_committed))
         except Exception as exc:
-            log.exception("LAGDEBUG Consumer lag not refreshed: %s", type(exc).__name__)
+            log.debug("Consumer lag not refreshed: %s", type(exc).__name__)
             return
         for tp in partitions:
             end = ends.get(tp)

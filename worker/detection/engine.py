@@ -53,7 +53,11 @@ from .normalize import (
     has_nospace_script,
     mark_set,
     strip_marks,
+    _WORDS,
+    _Cache,
+    prepare,
     strip_tokens,
+    toneless_view,
     token_flags,
     tokenize,
     F_DIGITS,
@@ -290,7 +294,7 @@ class _Compiled:
         n = len(table.patterns)
         self.masks: list[list[int]] = [[0] * n for _ in range(7)]
         self.entries: list[tuple[_Entry, ...]] = [()] * n
-        self.vi_toned: dict[int, tuple[_Entry, ...]] = {}
+        self.vi_toned: dict[int, _ViCheck] = {}
         self.vi = "vi" in active
         self.has_ns = self.has_wnum = self.has_nnum = False
         affix_langs = [lx for lx in lexicons if lx.affixes is not None]
@@ -325,7 +329,7 @@ class _Compiled:
             if ents:
                 self.entries[pid] = tuple(ents)
             if toned:
-                self.vi_toned[pid] = tuple(toned)
+                self.vi_toned[pid] = _ViCheck(toned)
 
         # stemming over the affix languages
         self.stemmer: Stemmer | None = None
@@ -343,6 +347,11 @@ class _Compiled:
         self.special = self.repeat_bit | self.spanx
         self.m_wv = self.masks[SEG_WV]
         self.stem = self.stemmer.stem if self.stemmer is not None else None
+        self.sfrag = (
+            _Cache(lambda raw, stem=self.stem: " ".join(map(stem, _WORDS[raw].split())))  # type: ignore[misc]
+            if self.stem is not None
+            else None
+        )
         self.patterns = table.patterns
         self.ac = table.ac
         self.find = table.find
@@ -354,37 +363,33 @@ class _Compiled:
     # -- views ---------------------------------------------------------------------
 
     def views(self, toks: list[str]) -> list[tuple[int, str]]:
-        """(segment kind, text) pairs to match for these tokens; the first is W or N."""
-        w = " " + " ".join(toks) + " "
-        stemmer = self.stemmer
-        if w.isascii():
-            out = [(SEG_WV, w)]
-            if stemmer is not None:
-                st = list(map(stemmer.stem, toks))
-                if st != toks:
-                    out.append((SEG_S, " " + " ".join(st) + " "))
-            if self.has_wnum and not "".join(toks).isalpha():
-                out.append((SEG_D, _num_view(w, toks)))
-            return out
-        out = []
-        flags = token_flags(toks)
+        """(segment kind, text) pairs to match for normalised tokens."""
+        return self._views(" " + " ".join(toks) + " ", token_flags(toks), toks)
+
+    def _stem_view(self, parts: list[str]) -> str:
+        sv = " " + " ".join(map(self.sfrag.__getitem__, parts)) + " "  # type: ignore[union-attr]
+        if "  " in sv:
+            sv = " " + " ".join(sv.split()) + " "
+        return sv
+
+    def _views(self, w: str, flags: int, parts: list[str]) -> list[tuple[int, str]]:
+        """Views from a prepared query (see normalize.prepare); the first is W or N."""
+        out: list[tuple[int, str]] = []
         ns = self.has_ns and bool(flags & F_NS)
-        v = None
-        if self.vi and flags & F_MARKS:
-            v = " " + " ".join(strip_tokens(toks)) + " "
+        v = toneless_view(parts) if self.vi and flags & F_MARKS else None
         # W is pointless for a query without Latin letters or digits (pure Thai/Korean/Chinese)
         if not ns or flags & F_LATIN:
             out.append((SEG_WV if v is None else SEG_W, w))
         if ns:
-            out.append((SEG_N, "".join(toks)))
-        if stemmer is not None:
-            st = stemmer.stem_tokens(toks)
-            if st != toks:
-                out.append((SEG_S, " " + " ".join(st) + " "))
+            out.append((SEG_N, w.replace(" ", "")))
+        if self.sfrag is not None:
+            sv = self._stem_view(parts)
+            if sv != w:
+                out.append((SEG_S, sv))
         if v is not None:
             out.append((SEG_V, v))
         if flags & F_DIGITS and (self.has_wnum or (self.has_nnum and ns)):
-            dt = [NUM_TOKEN if t.isdecimal() else t for t in toks]
+            dt = [NUM_TOKEN if t.isdecimal() else t for t in w.split()]
             if self.has_wnum:
                 out.append((SEG_D, strip_marks(" " + " ".join(dt) + " ")))
             if self.has_nnum and ns:
@@ -395,11 +400,10 @@ class _Compiled:
 
     def scan(self, views: list[tuple[int, str]]) -> list[tuple[int, int, int, int]]:
         """Raw automaton hits over all views: (segment kind, pattern id, start, end)."""
-        assert self.ac is not None
-        find = self.ac.find_matches_as_indexes
+        find = self.find
         if len(views) == 1:
             seg, text = views[0]
-            return [(seg, pid, s, e) for pid, s, e in find(text, overlapping=True)]
+            return [(seg, pid, s, e) for pid, s, e in find(text, True)]
         starts = []
         pos = 0
         for _, text in views:
@@ -407,34 +411,43 @@ class _Compiled:
             pos += len(text) + 1
         hay = "\0".join(text for _, text in views)
         out = []
-        for pid, s, e in find(hay, overlapping=True):
+        for pid, s, e in find(hay, True):
             i = bisect.bisect_right(starts, s) - 1
             off = starts[i]
             out.append((views[i][0], pid, s - off, e - off))
         return out
 
     def detect(self, query: str) -> Detection:
-        toks = tokenize(query, collapse=False)
-        if not toks:
+        w, flags, parts = prepare(query)
+        if len(w) < 3:
             return NOT_GBV
-        w = " " + " ".join(toks) + " "
-        if w.isascii():
-            # fast path: one ASCII words view (no stem changes, no digits for {num})
-            stem = self.stem
-            st = list(map(stem, toks)) if stem is not None else None
-            if (st is None or st == toks) and not (self.has_wnum and not "".join(toks).isalpha()):
-                mask = 0
-                arr = self.m_wv
-                for m in self.find(w, True):
-                    mask |= arr[m[0]]
-                if not mask:
-                    return NOT_GBV
-                if not mask & self.special:
-                    d = self._memo.get(mask)
-                    return d if d is not None else self.decide(mask)
-                return self._finish(toks, [(SEG_WV, w)], mask)
-        views = self.views(toks)
-        if len(views) == 2:
+        if flags == F_LATIN:
+            # fast path: Latin words without digits, Vietnamese marks or Thai/Korean/Chinese
+            sfrag = self.sfrag
+            if sfrag is not None:
+                sv = " " + " ".join(map(sfrag.__getitem__, parts)) + " "
+                if sv != w:
+                    return self._detect_views(w, self._views(w, flags, parts))
+            mask = 0
+            arr = self.m_wv
+            for m in self.find(w, True):
+                mask |= arr[m[0]]
+            if not mask:
+                return NOT_GBV
+            if not mask & self.special:
+                d = self._memo.get(mask)
+                return d if d is not None else self.decide(mask)
+            return self._finish(w, [(SEG_WV, w)], mask)
+        return self._detect_views(w, self._views(w, flags, parts))
+
+    def _detect_views(self, w: str, views: list[tuple[int, str]]) -> Detection:
+        if len(views) == 1:
+            seg, text = views[0]
+            arr = self.masks[seg]
+            mask = 0
+            for m in self.find(text, True):
+                mask |= arr[m[0]]
+        elif len(views) == 2:
             mask = 0
             (k0, t0), (k1, t1) = views
             a0, a1 = self.masks[k0], self.masks[k1]
@@ -447,10 +460,7 @@ class _Compiled:
                     else:
                         mask |= a1[pid]
                         if pid in vi_toned:
-                            q = t0[s - b1 : e - b1]
-                            for ent in vi_toned[pid]:
-                                if _marks_agree(q, ent.toned):  # type: ignore[arg-type]
-                                    mask |= ent.bit
+                            mask |= vi_toned[pid][t0[s - b1 : e - b1]]
             else:
                 for pid, s, _e in self.find(t0 + "\0" + t1, True):
                     mask |= a0[pid] if s < b1 else a1[pid]
@@ -461,10 +471,11 @@ class _Compiled:
         if not mask & self.special:
             d = self._memo.get(mask)
             return d if d is not None else self.decide(mask)
-        return self._finish(toks, views, mask)
+        return self._finish(w, views, mask)
 
-    def _finish(self, toks: list[str], views: list[tuple[int, str]], mask: int) -> Detection:
+    def _finish(self, w: str, views: list[tuple[int, str]], mask: int) -> Detection:
         """Repeated letters and span exclusions (the rarer paths)."""
+        toks = w.split()
         if mask & self.repeat_bit:
             toks2 = collapse_repeats(toks)
             if toks2 != toks:
@@ -514,10 +525,7 @@ class _Compiled:
             mask |= masks[seg][pid]
             if seg == SEG_V and pid in vi_toned:
                 off = starts[i]
-                q = w[s - off : e - off]
-                for ent in vi_toned[pid]:
-                    if _marks_agree(q, ent.toned):  # type: ignore[arg-type]
-                        mask |= ent.bit
+                mask |= vi_toned[pid][w[s - off : e - off]]
         return mask
 
     def hits(self, toks: list[str], views: list[tuple[int, str]]) -> list[tuple[int, int, int, int, int, int, int]]:
@@ -534,9 +542,7 @@ class _Compiled:
             text = texts[seg]
             bits = self.masks[seg][pid] & rb
             if seg == SEG_V and pid in self.vi_toned:
-                for ent in self.vi_toned[pid]:
-                    if _marks_agree(w[s:e], ent.toned):  # type: ignore[arg-type]
-                        bits |= ent.bit
+                bits |= self.vi_toned[pid][w[s:e]]
             if not bits:
                 continue
             if seg in _WORD_SEGS:
@@ -617,6 +623,25 @@ def _nd_to_n(off: int, cum_nd: list[int], cum: list[int], toks: list[str], start
     return cum[k] + (off - cum_nd[k])
 
 
+class _ViCheck(dict):  # type: ignore[type-arg]
+    """query text (with its marks) -> bits of the toned Vietnamese entries it agrees with."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        super().__init__()
+        self.entries = tuple(entries)
+
+    def __missing__(self, q: str) -> int:
+        bits = 0
+        for ent in self.entries:
+            if _marks_agree(q, ent.toned):  # type: ignore[arg-type]
+                bits |= ent.bit
+        if len(self) < 256:
+            self[q] = bits
+        return bits
+
+
 def _marks_agree(query: str, term: str) -> bool:
     """Each query letter carries no mark the term letter lacks (unless the term letter is bare)."""
     if query == term:
@@ -684,7 +709,7 @@ class Detector:
     def explain(self, query: str, country: str, locale: str | None = None) -> dict[str, Any]:
         """Everything that went into the decision, as plain JSON-able data."""
         c = self._compiled(country, locale)
-        toks = c.tokens(query) if c.ac is not None else tokenize(query)
+        toks = c.tokens(query)
         det = c.detect(query)
         out: dict[str, Any] = {
             "query": query,

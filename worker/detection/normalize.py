@@ -58,6 +58,9 @@ __all__ = [
     "strip_marks",
     "strip_tokens",
     "collapse_repeats",
+    "prepare",
+    "toneless_view",
+    "token_flags",
     "tokenize",
 ]
 
@@ -186,22 +189,92 @@ def _clean(s: str) -> str:
     return s
 
 
-class _TokenCache(dict):  # type: ignore[type-arg]
-    """raw whitespace-separated token -> its normalised sub-tokens (bounded)."""
+# Flags of a prepared query (see ``prepare``).
+F_NS = 1  # Thai / Hangul / Han / kana characters
+F_LATIN = 2  # a Latin letter or a digit
+F_DIGITS = 4  # some token is made only of digits
+F_MARKS = 8  # strip_marks changes the text (Vietnamese marks, đ)
+_LATIN_RE = re.compile(f"[{_LATIN_CLASS}]")
 
-    __slots__ = ()
+
+class _Cache(dict):  # type: ignore[type-arg]
+    """Bounded memo of a pure per-token function (raw token -> value)."""
+
+    __slots__ = ("fn",)
     max_size = 100_000
 
-    def __missing__(self, raw: str) -> tuple[str, ...]:
-        r = tuple(_clean(raw).split())
+    def __init__(self, fn) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, key):  # type: ignore[no-untyped-def]
+        v = self.fn(key)
         if len(self) >= self.max_size:
             self.clear()
-        self[raw] = r
-        return r
+        self[key] = v
+        return v
 
 
-_TOKENS = _TokenCache()
-_chain = itertools.chain.from_iterable
+def _words_fragment(raw: str) -> str:
+    return " ".join(_clean(raw).split())
+
+
+def _fragment_flags(raw: str) -> int:
+    frag = _WORDS[raw]
+    f = 0
+    for tok in frag.split():
+        if tok.isdecimal():
+            f |= F_DIGITS
+    if frag.isascii():
+        return f | (F_LATIN if frag else 0)
+    if _NS_RE.search(frag):
+        f |= F_NS
+    if _LATIN_RE.search(frag):
+        f |= F_LATIN
+    if strip_marks(frag) != frag:
+        f |= F_MARKS
+    return f
+
+
+_WORDS = _Cache(_words_fragment)  # raw (lower-cased/casefolded) token -> normalised words
+_FLAGS = _Cache(_fragment_flags)  # raw token -> F_* flags of its words
+_TONELESS = _Cache(lambda raw: strip_marks(_WORDS[raw]))  # raw token -> toneless words
+_or = operator.or_
+_reduce = functools.reduce
+
+
+def prepare(text: str) -> tuple[str, int, list[str]]:
+    """Normalise ``text`` (steps 1-5 of the module docstring; no repeat collapsing).
+
+    Returns ``(words, flags, parts)``: the words view ``" tok1 tok2 "`` (``" "`` when
+    empty), the OR of the F_* flags and the raw whitespace-separated parts (after
+    lower-casing/casefolding) for the per-part caches (``toneless_view``).
+    """
+    if "#" in text:
+        text = _HASHTAG.sub(_hashtag, text)
+    if text.isascii():
+        s = text.lower()
+        parts = s.split()
+        rest = s.encode().translate(None, _ASCII_LOWER_SPACE)
+        if not rest:
+            return " " + " ".join(parts) + " ", F_LATIN, parts
+        words = " " + " ".join(map(_WORDS.__getitem__, parts)) + " "
+        flags = _reduce(_or, map(_FLAGS.__getitem__, parts), 0)
+    else:
+        parts = unicodedata.normalize("NFKC", text).casefold().split()
+        words = " " + " ".join(map(_WORDS.__getitem__, parts)) + " "
+        flags = _reduce(_or, map(_FLAGS.__getitem__, parts), 0)
+    if "  " in words:  # a part that was only punctuation
+        words = " " + " ".join(words.split()) + " "
+    return words, flags, parts
+
+
+def toneless_view(parts: list[str]) -> str:
+    """``strip_marks`` of the words view of ``parts`` (cached per part)."""
+    v = " " + " ".join(map(_TONELESS.__getitem__, parts)) + " "
+    if "  " in v:
+        v = " " + " ".join(v.split()) + " "
+    return v
 
 
 def tokenize(text: str, collapse: bool = True) -> list[str]:
@@ -210,58 +283,15 @@ def tokenize(text: str, collapse: bool = True) -> list[str]:
     ``collapse=False`` skips step 6 (repeated characters); the engine does that only
     when its automaton saw a run (see ``REPEAT_TRIGGERS``).
     """
-    if "#" in text:
-        text = _HASHTAG.sub(_hashtag, text)
-    if text.isascii():
-        s = text.lower()
-        if s.encode().translate(None, _ASCII_LOWER_SPACE):
-            toks = list(_chain(map(_TOKENS.__getitem__, s.split())))
-        else:
-            toks = s.split()
-    else:
-        toks = list(_chain(map(_TOKENS.__getitem__, unicodedata.normalize("NFKC", text).casefold().split())))
+    toks = prepare(text)[0].split()
     if collapse:
         return collapse_repeats(toks)
     return toks
 
 
-# Per-token flags (see ``token_flags``).
-F_NS = 1  # Thai / Hangul / Han / kana characters
-F_LATIN = 2  # a Latin letter or a digit
-F_DIGITS = 4  # the token is made only of digits
-F_MARKS = 8  # strip_marks changes the token (Vietnamese marks, đ)
-_LATIN_RE = re.compile(f"[{_LATIN_CLASS}]")
-
-
-class _FlagCache(dict):  # type: ignore[type-arg]
-    __slots__ = ()
-
-    def __missing__(self, tok: str) -> int:
-        f = 0
-        if tok.isascii():
-            f = F_LATIN | (F_DIGITS if tok.isdecimal() else 0)
-        else:
-            if _NS_RE.search(tok):
-                f |= F_NS
-            if _LATIN_RE.search(tok):
-                f |= F_LATIN
-            if tok.isdecimal():
-                f |= F_DIGITS
-            if strip_marks(tok) != tok:
-                f |= F_MARKS
-        if len(self) >= 100_000:
-            self.clear()
-        self[tok] = f
-        return f
-
-
-_FLAGS = _FlagCache()
-_or = operator.or_
-
-
 def token_flags(tokens: list[str]) -> int:
     """OR of the F_* flags of normalised tokens (cached per token)."""
-    return functools.reduce(_or, map(_FLAGS.__getitem__, tokens), 0)
+    return _reduce(_or, map(_FLAGS.__getitem__, tokens), 0)
 
 
 def collapse_repeats(tokens: list[str]) -> list[str]:
@@ -344,18 +374,7 @@ def strip_marks(text: str) -> str:
     return text.translate(_STRIP_MARKS)
 
 
-class _StripCache(dict):  # type: ignore[type-arg]
-    __slots__ = ()
-
-    def __missing__(self, tok: str) -> str:
-        r = strip_marks(tok)
-        if len(self) >= 100_000:
-            self.clear()
-        self[tok] = r
-        return r
-
-
-_STRIPPED = _StripCache()
+_STRIPPED = _Cache(strip_marks)
 
 
 def strip_tokens(tokens: list[str]) -> list[str]:
@@ -371,22 +390,6 @@ def mark_set(ch: str) -> frozenset[str]:
 # --- affix stripping ----------------------------------------------------------------
 
 _VOWELS = frozenset("aeiou")
-
-
-class _StemCache(dict):  # type: ignore[type-arg]
-    __slots__ = ("fn", "size")
-
-    def __init__(self, fn, size: int) -> None:  # type: ignore[no-untyped-def]
-        super().__init__()
-        self.fn = fn
-        self.size = size
-
-    def __missing__(self, token: str) -> str:
-        r = self.fn(token)
-        if len(self) >= self.size:
-            self.clear()
-        self[token] = r
-        return r
 
 
 class Stemmer:
@@ -416,7 +419,7 @@ class Stemmer:
         self.reduplication = reduplication
         self.known = frozenset(known)
         self.min_stem = min_stem
-        self.cache = _StemCache(self._stem, cache_size)
+        self.cache = _Cache(self._stem)
         self.stem = self.cache.__getitem__
 
     def stem_tokens(self, tokens: list[str]) -> list[str]:

@@ -1,0 +1,1 @@
+"""`make bench`: throughput, latency, detector speed and a soak, as ratios in one run."""

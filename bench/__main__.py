@@ -1,0 +1,300 @@
+"""`make bench`: one run, one local broker, figures as ratios against baselines of the same run.
+
+1. Detector: queries/s on one core over the development set, beside a plain substring scan.
+2. Throughput: the bare aiokafka loop (bench/bare.py) and the real worker (`gbv-worker worker`)
+   on the same 200,000-event generated stream (2% GBV, 4 partitions): events/s, the
+   worker/bare ratio, CPU seconds per 100,000 events, peak RSS.
+3. Latency at a fixed offered load of 5,000 events/s: p50/p99 from the search event's `ts`
+   to the notice's arrival at a consumer.
+4. Soak: BENCH_SOAK_S seconds (default 600) at a steady rate: RSS growth, open fds.
+
+Writes bench/results.json and prints a table. Sizes can be shrunk for a quick look with
+BENCH_EVENTS, BENCH_LATENCY_S and BENCH_SOAK_S.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+from worker.broker import DevBroker, create_topics
+from worker.testing import ROOT, TopicSet, WorkerProcess, metric_value, produce_async
+
+OUT = ROOT / "bench" / "results.json"
+EVENTS = int(os.environ.get("BENCH_EVENTS", "200000"))
+LATENCY_S = float(os.environ.get("BENCH_LATENCY_S", "20"))
+LATENCY_RATE = 5000
+SOAK_S = float(os.environ.get("BENCH_SOAK_S", "600"))
+SOAK_RATE = 2000
+COUNTRIES = ["ID", "MY", "PH", "TH", "SG", "KR", "VN"]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def generated(n: int, seed: int, positive_rate: float = 0.02) -> list[tuple[bytes, bytes]]:
+    from worker.traffic.generate import generate_events
+
+    return [(e["event_id"].encode(), orjson.dumps(e)) for e in generate_events(n, positive_rate, COUNTRIES, seed)]
+
+
+# -- 1. detector ------------------------------------------------------------------------------
+def detector_bench() -> dict:
+    from worker.detection.throughput import as_triples, measure, substring_baseline
+    from worker.runtime import load_runtime_config
+    from worker.settings import Settings
+
+    config = load_runtime_config(Settings.from_env().config_path)
+    rows = [json.loads(line) for line in (ROOT / "tests" / "data" / "gbv-dev.jsonl").read_text().splitlines()
+            if line.strip()]
+    triples = as_triples(rows)
+    terms = sorted({t.text for lex in config.detector.lexicons.lexicons.values() for r in lex.rules
+                    for t in r.terms if " " not in t.text} if hasattr(config.detector, "lexicons") else [])
+    qps = measure(config.detector, triples, min_seconds=2.0)
+    baseline = substring_baseline(triples, terms or ["kdrt", "rape", "abuse"], min_seconds=2.0)
+    return {"queries": len(triples), "detector_qps": qps, "substring_scan_qps": baseline,
+            "substring_terms": len(terms), "ratio_detector_to_scan": qps / baseline}
+
+
+# -- 2. throughput ----------------------------------------------------------------------------
+async def prepare(bootstrap: str, prefix: str, events: list) -> TopicSet:
+    topics = TopicSet.unique(prefix)
+    await create_topics(bootstrap, [topics.search, topics.notices, topics.dead_letters], 4)
+    await produce_async(bootstrap, topics.search, events, linger_ms=20)
+    return topics
+
+
+def bare_bench(broker: DevBroker, events: list) -> dict:
+    topics = asyncio.run(prepare(broker.bootstrap, "bare", events))
+    out = subprocess.run([sys.executable, "-m", "bench.bare", "--bootstrap", broker.bootstrap,
+                          "--source", topics.search, "--sink", topics.notices, "--dlq", topics.dead_letters,
+                          "--expect", str(len(events))], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _proc_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_status_kb(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def worker_bench(broker: DevBroker, events: list, workdir: Path) -> dict:
+    topics = asyncio.run(prepare(broker.bootstrap, "worker", events))
+    worker = WorkerProcess(broker.bootstrap, topics, workdir / "worker-throughput.log", log_level="warning")
+    worker.start(wait=False)
+    pid = worker.process.pid
+    expect = len(events)
+    first = first_count = cpu0 = None
+    deadline = time.monotonic() + 900
+    try:
+        while time.monotonic() < deadline:
+            try:
+                text = worker.scrape()
+            except OSError:
+                time.sleep(0.1)
+                continue
+            count = metric_value(text, "gbv_search_events_total") + metric_value(text, "gbv_dead_letters_total")
+            now = time.perf_counter()
+            if first is None and count > 0:
+                first, first_count, cpu0 = now, count, _proc_cpu_s(pid)
+            if count >= expect:
+                elapsed = now - first
+                cpu = _proc_cpu_s(pid) - cpu0
+                peak = _proc_status_kb(pid, "VmHWM") / 1024
+                notices = metric_value(text, "gbv_notice_impressions_total")
+                done = count - first_count
+                return {"events": int(count), "notices": int(notices), "seconds": elapsed,
+                        "events_per_s": done / elapsed, "cpu_s_per_100k": cpu / done * 100_000,
+                        "peak_rss_mb": peak}
+            time.sleep(0.25)
+        raise TimeoutError("worker did not finish the stream: " + worker.log_tail())
+    finally:
+        worker.stop()
+
+
+# -- 3. latency -------------------------------------------------------------------------------
+async def _paced_produce(bootstrap: str, topic: str, seconds: float, rate: int, seed: int) -> int:
+    from aiokafka import AIOKafkaProducer
+
+    from worker.traffic.generate import generate_events
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, enable_idempotence=False)
+    await producer.start()
+    source = generate_events(int(seconds * rate) + rate, 0.02, COUNTRIES, seed)
+    sent = 0
+    start = time.perf_counter()
+    try:
+        while time.perf_counter() - start < seconds:
+            due = int((time.perf_counter() - start) * rate)
+            while sent < due:
+                event = next(source)
+                event["ts"] = time.time_ns() // 1_000_000        # the clock starts at the search
+                await producer.send(topic, orjson.dumps(event), key=event["event_id"].encode())
+                sent += 1
+            await asyncio.sleep(0.002)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def _collect_latency(bootstrap: str, topic: str, stop: asyncio.Event) -> list[float]:
+    from aiokafka import AIOKafkaConsumer
+
+    from worker.events import parse_ts
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                fetch_max_wait_ms=5, group_id=None)
+    await consumer.start()
+    latencies = []
+    try:
+        while not stop.is_set():
+            batch = await consumer.getmany(timeout_ms=50)
+            arrived = time.time()
+            for records in batch.values():
+                for record in records:
+                    latencies.append(arrived - parse_ts(orjson.loads(record.value)["search_ts"]) / 1000)
+    finally:
+        await consumer.stop()
+    return latencies
+
+
+def latency_bench(broker: DevBroker, workdir: Path) -> dict:
+    topics = TopicSet.unique("latency")
+    asyncio.run(create_topics(broker.bootstrap, [topics.search, topics.notices, topics.dead_letters], 4))
+    worker = WorkerProcess(broker.bootstrap, topics, workdir / "worker-latency.log", log_level="warning").start()
+
+    async def run() -> tuple[int, list[float]]:
+        stop = asyncio.Event()
+        collector = asyncio.ensure_future(_collect_latency(broker.bootstrap, topics.notices, stop))
+        await asyncio.sleep(1.0)
+        sent = await _paced_produce(broker.bootstrap, topics.search, LATENCY_S, LATENCY_RATE, seed=11)
+        await asyncio.sleep(2.0)
+        stop.set()
+        return sent, await collector
+
+    try:
+        sent, latencies = asyncio.run(run())
+        peak = _proc_status_kb(worker.process.pid, "VmHWM") / 1024
+    finally:
+        worker.stop()
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100) if len(latencies) >= 100 else [float("nan")] * 99
+    return {"offered_events_per_s": LATENCY_RATE, "seconds": LATENCY_S, "events": sent,
+            "notices": len(latencies), "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
+            "max_ms": latencies[-1] * 1000 if latencies else None, "worker_peak_rss_mb": peak}
+
+
+# -- 4. soak ----------------------------------------------------------------------------------
+def soak_bench(broker: DevBroker, workdir: Path) -> dict:
+    topics = TopicSet.unique("soak")
+    asyncio.run(create_topics(broker.bootstrap, [topics.search, topics.notices, topics.dead_letters], 4))
+    worker = WorkerProcess(broker.bootstrap, topics, workdir / "worker-soak.log", log_level="warning").start()
+    pid = worker.process.pid
+    samples = []
+
+    async def sample(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            samples.append((time.monotonic(), _proc_status_kb(pid, "VmRSS") / 1024,
+                            len(os.listdir(f"/proc/{pid}/fd"))))
+            try:
+                await asyncio.wait_for(stop.wait(), 10)
+            except asyncio.TimeoutError:
+                pass
+
+    async def run() -> int:
+        stop = asyncio.Event()
+        sampler = asyncio.ensure_future(sample(stop))
+        sent = await _paced_produce(broker.bootstrap, topics.search, SOAK_S, SOAK_RATE, seed=23)
+        await asyncio.sleep(3)
+        stop.set()
+        await sampler
+        return sent
+
+    try:
+        sent = asyncio.run(run())
+        processed = metric_value(worker.scrape(), "gbv_search_events_total")
+    finally:
+        worker.stop()
+    warm = [s for s in samples if s[0] - samples[0][0] >= 60] or samples   # after the first minute
+    return {"seconds": SOAK_S, "rate": SOAK_RATE, "events": sent, "processed": int(processed),
+            "rss_mb_start": round(samples[0][1], 1), "rss_mb_after_1min": round(warm[0][1], 1),
+            "rss_mb_end": round(samples[-1][1], 1), "rss_mb_max": round(max(s[1] for s in samples), 1),
+            "rss_growth_mb_after_1min": round(samples[-1][1] - warm[0][1], 1),
+            "open_fds_start": samples[0][2], "open_fds_end": samples[-1][2],
+            "open_fds_max": max(s[2] for s in samples)}
+
+
+def table(results: dict) -> str:
+    d, b, w, lat = results["detector"], results["bare"], results["worker"], results["latency"]
+    lines = [
+        "| measure | bare aiokafka loop | gbv-worker (Faust) | worker/bare |",
+        "|---|---:|---:|---:|",
+        f"| events/s ({w['events']:,} events, 4 partitions, 2% GBV) | {b['events_per_s']:,.0f} | "
+        f"{w['events_per_s']:,.0f} | {w['events_per_s'] / b['events_per_s']:.2f} |",
+        f"| CPU s per 100,000 events | {b['cpu_s_per_100k']:.2f} | {w['cpu_s_per_100k']:.2f} | "
+        f"{w['cpu_s_per_100k'] / b['cpu_s_per_100k']:.2f} |",
+        f"| peak RSS MB | {b['peak_rss_mb']:.0f} | {w['peak_rss_mb']:.0f} | |",
+        "",
+        f"Latency at {lat['offered_events_per_s']:,} events/s for {lat['seconds']:.0f} s ({lat['notices']} notices): "
+        f"p50 {lat['p50_ms']:.1f} ms, p99 {lat['p99_ms']:.1f} ms, max {lat['max_ms']:.1f} ms; "
+        f"worker peak RSS {lat['worker_peak_rss_mb']:.0f} MB",
+        f"Detector: {d['detector_qps']:,.0f} queries/s on one core over {d['queries']} dev-set queries; "
+        f"substring scan of {d['substring_terms']} terms: {d['substring_scan_qps']:,.0f} queries/s "
+        f"(ratio {d['ratio_detector_to_scan']:.2f})",
+    ]
+    if "soak" in results:
+        s = results["soak"]
+        lines.append(f"Soak: {s['seconds']:.0f} s at {s['rate']}/s ({s['events']:,} events, {s['processed']:,} "
+                     f"processed): RSS {s['rss_mb_start']} -> {s['rss_mb_end']} MB (max {s['rss_mb_max']}, "
+                     f"growth after the first minute {s['rss_growth_mb_after_1min']} MB), open fds "
+                     f"{s['open_fds_start']} -> {s['open_fds_end']} (max {s['open_fds_max']})")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                 "platform": platform.platform()}}
+    workdir = Path(tempfile.mkdtemp(prefix="gbv-bench-"))
+    log(f"logs in {workdir}")
+    results["detector"] = detector_bench()
+    log(f"detector {results['detector']['detector_qps']:,.0f} q/s")
+    with DevBroker(log_path=workdir / "tansu.log") as broker:
+        events = generated(EVENTS, seed=7)
+        log(f"generated {len(events):,} events")
+        results["bare"] = bare_bench(broker, events)
+        log(f"bare {results['bare']['events_per_s']:,.0f} events/s")
+        results["worker"] = worker_bench(broker, events, workdir)
+        log(f"worker {results['worker']['events_per_s']:,.0f} events/s")
+        results["worker_to_bare_ratio"] = results["worker"]["events_per_s"] / results["bare"]["events_per_s"]
+        results["latency"] = latency_bench(broker, workdir)
+        log(f"latency p99 {results['latency']['p99_ms']:.1f} ms")
+        if SOAK_S > 0:
+            log(f"soak for {SOAK_S:.0f} s")
+            results["soak"] = soak_bench(broker, workdir)
+    OUT.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\n(results in {OUT.relative_to(ROOT)})")
+
+
+if __name__ == "__main__":
+    main()

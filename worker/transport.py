@@ -1,0 +1,67 @@
+"""A Faust transport driver that hands the agent one event per fetched chunk of a partition.
+
+Faust's per-record machinery (a Message, an Event, flow-control queues and several
+awaits for every record) costs far more than our detector. This driver subclasses
+Faust's aiokafka consumer and groups the records a fetch returns for one partition
+into a single `RecordChunk` message, so the agent iterates chunks and handles their
+records in a plain loop. Everything else stays Faust's: group membership, rebalances,
+fetch flow control, sensors, and offsets: a chunk is acked like any message (its offset
+is its last record's), and the offsets it covers are registered with Faust as gaps, so
+Faust commits past a chunk only once the whole chunk has been handled.
+
+Selected with the consumer URL scheme `kafka+chunks://` (see worker/app.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence, Set
+
+from faust.transport import drivers
+from faust.transport.drivers import aiokafka as aiokafka_driver
+from faust.types import TP
+
+SCHEME = "kafka+chunks"
+
+
+class RecordChunk:
+    """Quacks like aiokafka's ConsumerRecord for Faust; `value` is the tuple of records."""
+
+    __slots__ = ("topic", "partition", "offset", "timestamp", "timestamp_type", "headers", "key", "value",
+                 "checksum", "serialized_key_size", "serialized_value_size")
+
+    def __init__(self, records: Sequence[Any]) -> None:
+        last = records[-1]
+        self.topic = last.topic
+        self.partition = last.partition
+        self.offset = last.offset
+        self.timestamp = last.timestamp
+        self.timestamp_type = last.timestamp_type
+        self.headers = []
+        self.key = None
+        self.value = tuple(records)
+        self.checksum = None
+        self.serialized_key_size = 0
+        self.serialized_value_size = sum(max(0, r.serialized_value_size or 0) for r in records)
+
+
+class ChunkingConsumer(aiokafka_driver.Consumer):
+    async def _getmany(self, active_partitions: Optional[Set[TP]], timeout: float):
+        records = await super()._getmany(active_partitions, timeout)
+        chunked = {}
+        for tp, batch in records.items():
+            if not batch:
+                continue
+            # At most broker_max_poll_records (GBV_MAX_POLL_RECORDS) per fetch. Offsets inside
+            # the chunk are "gaps" to Faust's ack bookkeeping; the chunk's own offset (its
+            # last) is acked when the agent is done with it.
+            if len(batch) > 1:
+                await self._add_gap(tp, batch[0].offset, batch[-1].offset - 1)
+            chunked[tp] = [RecordChunk(batch)]
+        return chunked
+
+
+class ChunkingTransport(aiokafka_driver.Transport):
+    Consumer = ChunkingConsumer
+
+
+drivers.TRANSPORTS.aliases[SCHEME] = f"{__name__}:ChunkingTransport"
