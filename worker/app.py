@@ -71,3 +71,4 @@ dead_letter_topic = app.topic(settings.dlq_topic, partitions=settings.topic_part
 # Registered on import: the agent and timers, the web page, the commands.
 from worker import topology  # noqa: E402,F401
 from worker.cli import commands  # noqa: E402,F401
+from worker.cli import traffic  # noqa: E402,F401

@@ -29,9 +29,18 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 PROCESSING_BUCKETS = (0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                       0.005, 0.01, 0.05, 0.1, 0.25, 1)
 # Dead-letter reasons are short codes from worker.events ("invalid_json", "bad_value:country").
-# Anything else, and anything past MAX_REASONS distinct codes, is counted as "other".
+# Anything else, and anything past MAX_REASONS distinct codes (the known ones included), is
+# counted as "other".
 _REASON = re.compile(r"^[a-z][a-z0-9_]{0,31}(:[a-z][a-z0-9_]{0,31})?$")
 MAX_REASONS = 64
+# The reason codes worker.events.parse_search_event produces, exported at 0 from the start
+# so that rate() sees a first burst of dead letters too. A new code is still counted.
+_EVENT_FIELDS = ("event_id", "ts", "query", "country")
+_OPTIONAL_FIELDS = ("locale", "session_id", "surface")
+KNOWN_REASONS = (("empty", "too_large", "invalid_utf8", "invalid_json", "not_an_object")
+                 + tuple(f"missing_field:{f}" for f in _EVENT_FIELDS)
+                 + tuple(f"bad_type:{f}" for f in _EVENT_FIELDS + _OPTIONAL_FIELDS)
+                 + tuple(f"bad_value:{f}" for f in _EVENT_FIELDS + _OPTIONAL_FIELDS))
 SECONDS_PER_DAY = 86400
 
 
@@ -86,10 +95,14 @@ class Metrics:
                                      ["operation"], registry=r)
         for result in ("ok", "rejected"):
             self.config_reloads.labels(result)
+        for operation in ("send", "lag"):       # topology: notice/dead-letter sends, lag requests
+            self.broker_errors.labels(operation)
+        for reason in KNOWN_REASONS:
+            self.dead_letters.labels(reason)
         self._countries: frozenset[str] = frozenset()
         self._search_children: dict[str, object] = {}
         self._impression_children: dict[tuple, object] = {}
-        self._reasons: set[str] = set()
+        self._reasons: set[str] = set(KNOWN_REASONS)
         self._lag_labels: set[tuple[str, str]] = set()
         self._build_labels: tuple[str, str, str] | None = None
 

@@ -14,8 +14,12 @@ MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:
-    context = ssl.create_default_context(purpose=ssl.Purpose.SERVER_AUTH,
-                                         cafile=settings.ssl_cafile or None)
+    try:
+        context = ssl.create_default_context(purpose=ssl.Purpose.SERVER_AUTH,
+                                             cafile=settings.ssl_cafile or None)
+    except (OSError, ssl.SSLError) as exc:     # missing file, or no certificate in it
+        raise ConfigError("environment", "KAFKA_SSL_CAFILE",
+                          f"{settings.ssl_cafile!r} is not a readable CA bundle ({exc.strerror or exc})") from None
     return context
 
 

@@ -59,6 +59,9 @@ FIELDS: dict[str, Field] = {
                               "their offsets advance once the chunk's sends are acknowledged."),
     "session_timeout_s": Field("GBV_SESSION_TIMEOUT_S", "10", float,
                                "Consumer-group session and rebalance timeout."),
+    "broker_wait_s": Field("GBV_BROKER_WAIT_S", "60", float,
+                           "At start, how long to wait for an unreachable broker before exiting with code 3 "
+                           "(wrong credentials or TLS problems exit at once)."),
     "freshness_days": Field("GBV_FRESHNESS_DAYS", "180", int,
                             "Hotline entries verified longer ago than this are reported as stale."),
     "security_protocol": Field("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", str,
@@ -89,6 +92,7 @@ class Settings:
     max_event_bytes: int
     max_poll_records: int
     session_timeout_s: float
+    broker_wait_s: float
     freshness_days: int
     security_protocol: str
     sasl_mechanism: str

@@ -22,8 +22,12 @@ from worker.events import InvalidEvent, NoticeDisplay, encode_dead_letter, parse
 from worker.notices.selection import choose_notice
 
 log = logging.getLogger(__name__)
+# Privacy: aiokafka's debug log dumps whole requests, responses and records (queries, user and
+# session ids). It stays at INFO even under `-l debug`; the handlers still apply higher levels.
+logging.getLogger("aiokafka").setLevel(logging.INFO)
 
 RETRY_BACKOFF_S = (0.5, 1, 2, 5)
+LAG_REQUEST_TIMEOUT_S = 4.0
 NOTICES = notice_topic.get_topic_name()
 DEAD_LETTERS = dead_letter_topic.get_topic_name()
 
@@ -51,17 +55,28 @@ async def handle_search_events(chunks):
             try:
                 search = parse_search_event(record.value, settings.max_event_bytes)
             except InvalidEvent as bad:
+                # An oversized original is cut to GBV_MAX_EVENT_BYTES: whole, its dead letter
+                # would exceed the producer's request limit and could never be delivered.
+                original = record.value[:settings.max_event_bytes] if record.value else record.value
                 outgoing.append(Outgoing(DEAD_LETTERS, record.key, encode_dead_letter(
-                    bad.reason, record.topic, record.partition, record.offset, record.value,
+                    bad.reason, record.topic, record.partition, record.offset, original,
                     time.time_ns() // 1_000_000), None, bad.reason))
                 continue
-            metrics.count_search(search.country)
-            # detect
-            detection = current.detector.detect(search.query, search.country, search.locale)
-            if detection.is_gbv:
+            try:
+                # detect
+                detection = current.detector.detect(search.query, search.country, search.locale)
                 # choose notice
-                notice = choose_notice(current.registry, search, detection.category,
-                                       current.detector_version, current.config_version)
+                notice = choose_notice(current.registry, search, detection.category, current.detector_version,
+                                       current.config_version) if detection.is_gbv else None
+            except Exception as exc:  # noqa: BLE001 - an event must never stop the stream
+                # Only the type is logged: an exception's message may quote the query.
+                log.error("Detection failed on an event (%s); dead-lettered as internal_error", type(exc).__name__)
+                outgoing.append(Outgoing(DEAD_LETTERS, record.key, encode_dead_letter(
+                    "internal_error", record.topic, record.partition, record.offset, record.value,
+                    time.time_ns() // 1_000_000), None, "internal_error"))
+                continue
+            metrics.count_search(search.country)     # a valid event, processed (dead letters are counted apart)
+            if detection.is_gbv:
                 if notice is None:
                     metrics.unsupported_country.inc()
                 else:
@@ -83,7 +98,14 @@ async def deliver(outgoing: list[Outgoing]) -> None:
     pending = outgoing
     attempt = 0
     while pending:
-        futures = [await producer.send(o.topic, o.key, o.value, None, None, None) for o in pending]
+        futures = []
+        for o in pending:
+            try:
+                futures.append(await producer.send(o.topic, o.key, o.value, None, None, None))
+            except Exception as exc:  # noqa: BLE001 - raised at send (e.g. too large): retried like a failed ack
+                failed_send = asyncio.get_running_loop().create_future()
+                failed_send.set_exception(exc)
+                futures.append(failed_send)
         results = await asyncio.gather(*futures, return_exceptions=True)
         failed = [o for o, r in zip(pending, results) if isinstance(r, BaseException)]
         if not failed:
@@ -160,13 +182,17 @@ async def export_consumer_lag() -> None:
     lags = []
     if partitions:
         try:
-            ends = await consumer.highwaters(*partitions)
-            committed = {tp: consumer._committed_offset.get(tp) for tp in partitions}  # next offset to read
-            never_committed = [tp for tp, offset in committed.items() if offset is None]
-            if never_committed:
-                committed.update(await consumer.earliest_offsets(*never_committed))
+            # Bounded: during a broker outage the request fails or hangs; either way it is
+            # counted (gbv_broker_errors_total{operation="lag"}), so an outage shows in metrics.
+            async with asyncio.timeout(LAG_REQUEST_TIMEOUT_S):
+                ends = await consumer.highwaters(*partitions)
+                committed = {tp: consumer._committed_offset.get(tp) for tp in partitions}  # next offset to read
+                never_committed = [tp for tp, offset in committed.items() if offset is None]
+                if never_committed:
+                    committed.update(await consumer.earliest_offsets(*never_committed))
         except Exception as exc:
-            log.debug("Consumer lag not refreshed: %s", type(exc).__name__)
+            metrics.broker_errors.labels("lag").inc()
+            log.warning("Broker did not answer the consumer-lag request (%s); retrying in 5s", type(exc).__name__)
             return
         for tp in partitions:
             end = ends.get(tp)

@@ -6,8 +6,10 @@ Usage::
     det.detect("suami saya memukul saya", "ID")  # Detection(is_gbv=True, category=..., rule_ids=(...))
     det.explain("pukul 5 sore", "ID")            # dict: views, rules, exclusions, decision
 
-No I/O happens on the detect path. One automaton is compiled per set of active
-languages (country languages + en + locale language) and cached.
+No I/O happens on the detect path. One Aho-Corasick automaton holds the patterns of
+every lexicon (so it stays hot in the CPU cache); each set of active languages
+(country languages + en + locale language) gets its own per-pattern signal masks and
+decision memo, compiled on first use and cached.
 
 Views of a query (see normalize.py) and what is matched in each:
 - W  words ``" a b c "``: Latin terms as ``" term "`` (whole words) or ``" pre"``
@@ -30,8 +32,8 @@ exclusions veto the query.
 from __future__ import annotations
 
 import bisect
-import itertools
 import hashlib
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,25 +47,23 @@ from worker.errors import ConfigError, ConfigErrors
 
 from .lexicon import Lexicon, LexiconSet, ParsedTerm, Rule, load_lexicons
 from .normalize import (
-    NUM_SENTINEL,
-    NUM_TOKEN,
-    REPEAT_TRIGGERS,
-    Stemmer,
-    collapse_repeats,
-    has_nospace_script,
-    mark_set,
-    strip_marks,
     _WORDS,
-    _Cache,
-    prepare,
-    strip_tokens,
-    toneless_view,
-    token_flags,
-    tokenize,
     F_DIGITS,
     F_LATIN,
     F_MARKS,
     F_NS,
+    NUM_SENTINEL,
+    NUM_TOKEN,
+    REPEAT_TRIGGERS,
+    Stemmer,
+    _Cache,
+    collapse_repeats,
+    mark_set,
+    prepare,
+    strip_marks,
+    toneless_view,
+    token_flags,
+    tokenize,
 )
 
 __all__ = [
@@ -100,8 +100,7 @@ _LOCALE_ALIASES = {
     "kor": "ko", "tha": "th", "vie": "vi", "zho": "zh", "chi": "zh", "cmn": "zh", "yue": "zh",
     "eng": "en",
 }
-_DIGIT = re.compile(r"\d").search
-_LATIN = re.compile("[a-z0-9\u00c0-\u024f\u1e00-\u1eff]").search
+_LOWER_SPACE = b"abcdefghijklmnopqrstuvwxyz "
 _MEMO_MAX = 100_000
 _CACHE_MAX = 256
 
@@ -346,10 +345,17 @@ class _Compiled:
 
         self.special = self.repeat_bit | self.spanx
         self.m_wv = self.masks[SEG_WV]
+        self.m_n = self.masks[SEG_N]
         self.stem = self.stemmer.stem if self.stemmer is not None else None
         self.sfrag = (
             _Cache(lambda raw, stem=self.stem: " ".join(map(stem, _WORDS[raw].split())))  # type: ignore[misc]
             if self.stem is not None
+            else None
+        )
+        # raw part -> does stripping affixes change it?
+        self._stem_changes = (
+            _Cache(lambda raw, sfrag=self.sfrag: sfrag[raw] != _WORDS[raw]).__getitem__  # type: ignore[index]
+            if self.sfrag is not None
             else None
         )
         self.patterns = table.patterns
@@ -382,10 +388,8 @@ class _Compiled:
             out.append((SEG_WV if v is None else SEG_W, w))
         if ns:
             out.append((SEG_N, w.replace(" ", "")))
-        if self.sfrag is not None:
-            sv = self._stem_view(parts)
-            if sv != w:
-                out.append((SEG_S, sv))
+        if self.sfrag is not None and self._stems_change(parts):
+            out.append((SEG_S, self._stem_view(parts)))
         if v is not None:
             out.append((SEG_V, v))
         if flags & F_DIGITS and (self.has_wnum or (self.has_nnum and ns)):
@@ -417,27 +421,53 @@ class _Compiled:
             out.append((views[i][0], pid, s - off, e - off))
         return out
 
+    def _stems_change(self, parts: list[str]) -> bool:
+        """True when stripping affixes changes some part (per-part results are cached)."""
+        return any(map(self._stem_changes, parts))  # type: ignore[arg-type]
+
     def detect(self, query: str) -> Detection:
+        if query.isascii() and "#" not in query:
+            s = query.lower()
+            if not s.encode().translate(None, _LOWER_SPACE):
+                # fast path: ASCII letters and spaces only (no punctuation, digits, hashtags)
+                stem_changes = self._stem_changes
+                if stem_changes is None and "  " not in s and s[:1] != " " and s[-1:] != " ":
+                    if not s:
+                        return NOT_GBV
+                    w = f" {s} "
+                else:
+                    parts = s.split()
+                    if not parts:
+                        return NOT_GBV
+                    w = " " + " ".join(parts) + " "
+                    if stem_changes is not None and any(map(stem_changes, parts)):
+                        return self._detect_views(w, self._views(w, F_LATIN, parts))
+                mask = 0
+                arr = self.m_wv
+                for pid, _s, _e in self.find(w, True):
+                    mask |= arr[pid]
+                if not mask:
+                    return NOT_GBV
+                if not mask & self.special:
+                    d = self._memo.get(mask)
+                    return d if d is not None else self.decide(mask)
+                return self._finish(w, [(SEG_WV, w)], mask)
         w, flags, parts = prepare(query)
-        if len(w) < 3:
-            return NOT_GBV
-        if flags == F_LATIN:
-            # fast path: Latin words without digits, Vietnamese marks or Thai/Korean/Chinese
-            sfrag = self.sfrag
-            if sfrag is not None:
-                sv = " " + " ".join(map(sfrag.__getitem__, parts)) + " "
-                if sv != w:
-                    return self._detect_views(w, self._views(w, flags, parts))
+        if flags == F_NS and self.has_ns:
+            # fast path: only Thai/Korean/Chinese words (no Latin, digits or marks)
+            n = w.replace(" ", "")
             mask = 0
-            arr = self.m_wv
-            for m in self.find(w, True):
-                mask |= arr[m[0]]
+            arr = self.m_n
+            for pid, _s, _e in self.find(n, True):
+                mask |= arr[pid]
             if not mask:
                 return NOT_GBV
             if not mask & self.special:
                 d = self._memo.get(mask)
                 return d if d is not None else self.decide(mask)
-            return self._finish(w, [(SEG_WV, w)], mask)
+            return self._finish(w, [(SEG_N, n)], mask)
+        if len(w) < 3:
+            return NOT_GBV
         return self._detect_views(w, self._views(w, flags, parts))
 
     def _detect_views(self, w: str, views: list[tuple[int, str]]) -> Detection:
@@ -445,8 +475,8 @@ class _Compiled:
             seg, text = views[0]
             arr = self.masks[seg]
             mask = 0
-            for m in self.find(text, True):
-                mask |= arr[m[0]]
+            for pid, _s, _e in self.find(text, True):
+                mask |= arr[pid]
         elif len(views) == 2:
             mask = 0
             (k0, t0), (k1, t1) = views
@@ -475,8 +505,9 @@ class _Compiled:
 
     def _finish(self, w: str, views: list[tuple[int, str]], mask: int) -> Detection:
         """Repeated letters and span exclusions (the rarer paths)."""
-        toks = w.split()
+        toks = None
         if mask & self.repeat_bit:
+            toks = w.split()
             toks2 = collapse_repeats(toks)
             if toks2 != toks:
                 toks = toks2
@@ -488,7 +519,7 @@ class _Compiled:
             d = self.decide(mask & self.keep_mask)
             if not d.is_gbv:
                 return d
-            mask = self._masked(toks, views)
+            mask = self._masked(toks if toks is not None else w.split(), views)
         return self.decide(mask)
 
     def tokens(self, query: str) -> list[str]:
@@ -608,13 +639,6 @@ class _Compiled:
         return Detection(True, fired[0].category, tuple(r.id for r in fired))
 
 
-def _num_view(w: str, toks: list[str]) -> str:
-    """The numbers view of an ASCII words view (digit-only tokens -> #)."""
-    if not any(t.isdecimal() for t in toks):
-        return w
-    return " " + " ".join(NUM_TOKEN if t.isdecimal() else t for t in toks) + " "
-
-
 def _nd_to_n(off: int, cum_nd: list[int], cum: list[int], toks: list[str], start: bool) -> int:
     k = bisect.bisect_right(cum_nd, off) - 1 if start else bisect.bisect_left(cum_nd, off) - 1
     k = max(0, min(k, len(toks) - 1))
@@ -675,6 +699,7 @@ class Detector:
         self._table: _Table | None = None
         self._by_langs: dict[tuple[str, ...], _Compiled] = {}
         self._by_key: dict[tuple[str, str | None], _Compiled] = {}
+        self._by_country: dict[str, Any] = {}  # country -> bound _Compiled.detect
 
     def languages_for(self, country: str, locale: str | None = None) -> tuple[str, ...]:
         return active_languages(self.lexicons.lexicons, self.country_languages, country, locale)
@@ -703,6 +728,15 @@ class Detector:
             self._compiled(cc, None)
 
     def detect(self, query: str, country: str, locale: str | None = None) -> Detection:
+        """Is ``query`` (searched in ``country``, optional BCP 47 ``locale``) about GBV?"""
+        if locale is None:
+            fn = self._by_country.get(country)
+            if fn is None:
+                fn = self._compiled(country, None).detect
+                if len(self._by_country) >= _CACHE_MAX * 4:
+                    self._by_country.clear()
+                self._by_country[country] = fn
+            return fn(query)
         c = self._by_key.get((country, locale)) or self._compiled(country, locale)
         return c.detect(query)
 
@@ -724,7 +758,12 @@ class Detector:
             "groups": {},
             "exclusions": [],
             "masked": [],
-            "decision": {"is_gbv": det.is_gbv, "category": det.category, "rule_ids": list(det.rule_ids)},
+            "decision": {
+                "is_gbv": det.is_gbv,
+                "category": det.category,
+                "rule_ids": list(det.rule_ids),
+                "vetoed_by": [],
+            },
         }
         if not toks or c.ac is None:
             return out

@@ -20,7 +20,7 @@ import yaml
 
 from worker.errors import ConfigError, ConfigErrors
 
-from .normalize import NUM_SENTINEL, tokenize
+from .normalize import NUM_SENTINEL, has_nospace_script, tokenize
 
 __all__ = [
     "CATEGORIES",
@@ -86,6 +86,11 @@ class ParsedTerm:
     @property
     def has_num(self) -> bool:
         return NUM_SENTINEL in self.tokens
+
+    @property
+    def text(self) -> str:
+        """The term as written in the lexicon (same as ``raw``)."""
+        return self.raw
 
 
 @dataclass(frozen=True)
@@ -174,8 +179,6 @@ def parse_term(raw: str) -> ParsedTerm:
 
 
 def _is_nospace(tok: str) -> bool:
-    from .normalize import has_nospace_script
-
     return has_nospace_script(tok)
 
 

@@ -89,17 +89,19 @@ _LATIN_CLASS = "a-z0-9\u00c0-\u024f\u1e00-\u1eff"
 
 
 # single characters separated by punctuation: k.d.r.t, k-d-r-t, s_e_x, r.4.p.e
-_ACRONYM = re.compile(r"(?<![^\W_])[^\W_](?:[.\-_*·/|~+][^\W_])+(?![^\W_])")
+# (Latin letters and digits only; Thai/Korean/Chinese ignore spaces anyway)
+_ACRONYM = re.compile(
+    "(?<![^\\W_])[a-z0-9\u00c0-\u024f\u1e00-\u1eff](?:[.\\-_*·/|~+][a-z0-9\u00c0-\u024f\u1e00-\u1eff])+(?![^\\W_])"
+)
 _ACRONYM_SEPS = {ord(c): None for c in ".-_*·/|~+"}
 
 _LEET_TOKEN = re.compile(
-    r"(?<![\w@$])[a-z0-9@$]*(?:[a-z][0-9@$]|[0-9@$][a-z])[a-z0-9@$]*(?![\w@$])"
+    r"(?<![^\W_]|[@$])[a-z0-9@$]*(?:[a-z][0-9@$]|[0-9@$][a-z])[a-z0-9@$]*(?![^\W_]|[@$])"
 )
 _LEET_KEEP = re.compile(r"\d+[a-z]{1,3}|[a-z]+\d{2,}")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 
 _REPEAT = re.compile("(?<=\\S)([a-z\u00df-\u024f\u1e00-\u1eff\u0e01-\u0e4e\u0300-\u036f])\\1\\1+")
-_ASCII_COMPLEX = re.compile(r"[^a-z ]")
 _HASHTAG = re.compile(r"#(\w+)")
 
 
@@ -174,9 +176,11 @@ def _clean(s: str) -> str:
         if not rest:
             return s
         return _clean_ascii(s, rest)
+    if _ZERO_WIDTH(s):
+        s = s.translate(_DROP)
+    if _ASCII_ALNUM(s) and _NS_RE.search(s):
+        s = _SCRIPT_BOUNDARY.sub(_space_after, s)
     if _NONWORD(s):
-        if _ZERO_WIDTH(s):
-            s = s.translate(_DROP)
         if _ACRONYM.search(s):
             s = _acronyms(s)
         if _LEET_CHARS(s) and _MIXED(s):
@@ -184,8 +188,6 @@ def _clean(s: str) -> str:
         s = _NONWORD_SUB(" ", s)
     elif _LEET_CHARS(s) and _MIXED(s):
         s = _LEET_TOKEN.sub(_leet, s)
-    if _ASCII_ALNUM(s) and _NS_RE.search(s):
-        s = _SCRIPT_BOUNDARY.sub(_space_after, s)
     return s
 
 
@@ -194,6 +196,7 @@ F_NS = 1  # Thai / Hangul / Han / kana characters
 F_LATIN = 2  # a Latin letter or a digit
 F_DIGITS = 4  # some token is made only of digits
 F_MARKS = 8  # strip_marks changes the text (Vietnamese marks, đ)
+F_CHANGED = 16  # normalisation changed a part (punctuation, leetspeak, ...): internal
 _LATIN_RE = re.compile(f"[{_LATIN_CLASS}]")
 
 
@@ -216,12 +219,20 @@ class _Cache(dict):  # type: ignore[type-arg]
 
 
 def _words_fragment(raw: str) -> str:
-    return " ".join(_clean(raw).split())
+    # _clean is applied until stable so that normalisation is idempotent (a rare
+    # second round: "a0$à" -> "a0 à" -> "ao à"); results are cached per part.
+    frag = " ".join(_clean(raw).split())
+    for _ in range(3):
+        again = " ".join(_clean(frag).split())
+        if again == frag:
+            break
+        frag = again
+    return frag
 
 
 def _fragment_flags(raw: str) -> int:
     frag = _WORDS[raw]
-    f = 0
+    f = 0 if frag == raw else F_CHANGED
     for tok in frag.split():
         if tok.isdecimal():
             f |= F_DIGITS
@@ -238,16 +249,21 @@ def _fragment_flags(raw: str) -> int:
 
 _WORDS = _Cache(_words_fragment)  # raw (lower-cased/casefolded) token -> normalised words
 _FLAGS = _Cache(_fragment_flags)  # raw token -> F_* flags of its words
+_SINGLE = _Cache(lambda raw: (" " + _WORDS[raw] + " ", _FLAGS[raw] & ~F_CHANGED))  # raw token -> (words view, flags)
 _TONELESS = _Cache(lambda raw: strip_marks(_WORDS[raw]))  # raw token -> toneless words
 _or = operator.or_
 _reduce = functools.reduce
+_nfkc = unicodedata.normalize
+_flags = _FLAGS.__getitem__
+_words = _WORDS.__getitem__
+_single = _SINGLE.__getitem__
 
 
 def prepare(text: str) -> tuple[str, int, list[str]]:
     """Normalise ``text`` (steps 1-5 of the module docstring; no repeat collapsing).
 
-    Returns ``(words, flags, parts)``: the words view ``" tok1 tok2 "`` (``" "`` when
-    empty), the OR of the F_* flags and the raw whitespace-separated parts (after
+    Returns ``(words, flags, parts)``: the words view ``" tok1 tok2 "`` (blank, shorter
+    than 3 characters, when there are no tokens), the OR of the F_* flags and the raw whitespace-separated parts (after
     lower-casing/casefolding) for the per-part caches (``toneless_view``).
     """
     if "#" in text:
@@ -255,18 +271,20 @@ def prepare(text: str) -> tuple[str, int, list[str]]:
     if text.isascii():
         s = text.lower()
         parts = s.split()
-        rest = s.encode().translate(None, _ASCII_LOWER_SPACE)
-        if not rest:
+        if not s.encode().translate(None, _ASCII_LOWER_SPACE):
             return " " + " ".join(parts) + " ", F_LATIN, parts
-        words = " " + " ".join(map(_WORDS.__getitem__, parts)) + " "
-        flags = _reduce(_or, map(_FLAGS.__getitem__, parts), 0)
     else:
-        parts = unicodedata.normalize("NFKC", text).casefold().split()
-        words = " " + " ".join(map(_WORDS.__getitem__, parts)) + " "
-        flags = _reduce(_or, map(_FLAGS.__getitem__, parts), 0)
+        parts = _nfkc("NFKC", text).casefold().split()
+        if len(parts) == 1:  # Thai and Chinese queries often have no spaces
+            words, flags = _single(parts[0])
+            return words, flags, parts
+    flags = _reduce(_or, map(_flags, parts), 0)
+    if not flags & F_CHANGED:
+        return " " + " ".join(parts) + " ", flags, parts
+    words = " " + " ".join(map(_words, parts)) + " "
     if "  " in words:  # a part that was only punctuation
         words = " " + " ".join(words.split()) + " "
-    return words, flags, parts
+    return words, flags & ~F_CHANGED, parts
 
 
 def toneless_view(parts: list[str]) -> str:
@@ -291,7 +309,7 @@ def tokenize(text: str, collapse: bool = True) -> list[str]:
 
 def token_flags(tokens: list[str]) -> int:
     """OR of the F_* flags of normalised tokens (cached per token)."""
-    return _reduce(_or, map(_FLAGS.__getitem__, tokens), 0)
+    return _reduce(_or, map(_FLAGS.__getitem__, tokens), 0) & ~F_CHANGED
 
 
 def collapse_repeats(tokens: list[str]) -> list[str]:
