@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -68,21 +69,79 @@ def detector_bench() -> dict:
 
 
 # -- 2. throughput ----------------------------------------------------------------------------
-async def prepare(bootstrap: str, prefix: str, events: list) -> TopicSet:
+SENTINEL_QUERY = "domestic violence hotline"
+
+
+async def new_topics(bootstrap: str, prefix: str) -> TopicSet:
     topics = TopicSet.unique(prefix)
     await create_topics(bootstrap, [topics.search, topics.notices, topics.dead_letters], 4)
-    await produce_async(bootstrap, topics.search, events, linger_ms=20)
     return topics
 
 
+async def produce_stream(bootstrap: str, topics: TopicSet, events: list) -> None:
+    """The stream, then one GBV sentinel at the end of each partition: the sentinels'
+    notices tell that every partition has been handled to its end."""
+    from aiokafka import AIOKafkaProducer
+
+    await produce_async(bootstrap, topics.search, events, linger_ms=20)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
+    await producer.start()
+    try:
+        for partition in range(4):
+            sentinel = {"event_id": f"sentinel-{partition}", "ts": time.time_ns() // 1_000_000,
+                        "query": SENTINEL_QUERY, "country": "SG", "locale": "en"}
+            await producer.send_and_wait(topics.search, orjson.dumps(sentinel), partition=partition)
+    finally:
+        await producer.stop()
+
+
+def paused(pid: int, work) -> None:
+    """Run `work` while the process is stopped, so the stream waits for it in full and
+    the measurement starts at SIGCONT with a settled consumer group (no CPU contention
+    with the producer on this 2-core machine). Its session timeout outlasts the pause."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        work()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+async def _wait_for_sentinels(bootstrap: str, topic: str, timeout: float) -> float:
+    """Wall-clock time at which the last partition's sentinel notice arrived."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                fetch_max_wait_ms=5, group_id=None)
+    await consumer.start()
+    pending = {f"sentinel-{p}" for p in range(4)}
+    deadline = time.monotonic() + timeout
+    try:
+        while pending and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=20)
+            for records in batch.values():
+                for record in records:
+                    pending.discard(orjson.loads(record.value)["search_event_id"])
+            if not pending:
+                return time.perf_counter()
+    finally:
+        await consumer.stop()
+    raise TimeoutError(f"sentinel notices missing: {sorted(pending)}")
+
+
 def bare_bench(broker: DevBroker, events: list) -> dict:
-    topics = asyncio.run(prepare(broker.bootstrap, "bare", events))
-    out = subprocess.run([sys.executable, "-m", "bench.bare", "--bootstrap", broker.bootstrap,
-                          "--source", topics.search, "--sink", topics.notices, "--dlq", topics.dead_letters,
-                          "--expect", str(len(events))], capture_output=True, text=True, cwd=ROOT, timeout=900)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-3000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    topics = asyncio.run(new_topics(broker.bootstrap, "bare"))
+    process = subprocess.Popen([sys.executable, "-m", "bench.bare", "--bootstrap", broker.bootstrap,
+                                "--source", topics.search, "--sink", topics.notices, "--dlq", topics.dead_letters,
+                                "--expect", str(len(events) + 4)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert process.stdout.readline().strip() == "READY", "bare loop did not start"
+        paused(process.pid, lambda: asyncio.run(produce_stream(broker.bootstrap, topics, events)))
+        out, _ = process.communicate(timeout=900)
+    finally:
+        process.kill()
+    if process.returncode != 0:
+        raise RuntimeError(f"bare loop exited with {process.returncode}")
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def _proc_cpu_s(pid: int) -> float:
@@ -98,35 +157,25 @@ def _proc_status_kb(pid: int, key: str) -> int:
 
 
 def worker_bench(broker: DevBroker, events: list, workdir: Path) -> dict:
-    topics = asyncio.run(prepare(broker.bootstrap, "worker", events))
-    worker = WorkerProcess(broker.bootstrap, topics, workdir / "worker-throughput.log", log_level="warning")
+    """The real worker process, joined and settled, on the same stream: timed from SIGCONT
+    to the arrival of the last partition's sentinel notice."""
+    topics = asyncio.run(new_topics(broker.bootstrap, "worker"))
+    worker = WorkerProcess(broker.bootstrap, topics, workdir / "worker-throughput.log", log_level="info",
+                           extra_env={"GBV_SESSION_TIMEOUT_S": "30"})
     worker.start(wait=False)
-    pid = worker.process.pid
-    expect = len(events)
-    first = first_count = cpu0 = None
-    deadline = time.monotonic() + 900
     try:
-        while time.monotonic() < deadline:
-            try:
-                text = worker.scrape()
-            except OSError:
-                time.sleep(0.1)
-                continue
-            count = metric_value(text, "gbv_search_events_total") + metric_value(text, "gbv_dead_letters_total")
-            now = time.perf_counter()
-            if first is None and count > 0:
-                first, first_count, cpu0 = now, count, _proc_cpu_s(pid)
-            if count >= expect:
-                elapsed = now - first
-                cpu = _proc_cpu_s(pid) - cpu0
-                peak = _proc_status_kb(pid, "VmHWM") / 1024
-                notices = metric_value(text, "gbv_notice_impressions_total")
-                done = count - first_count
-                return {"events": int(count), "notices": int(notices), "seconds": elapsed,
-                        "events_per_s": done / elapsed, "cpu_s_per_100k": cpu / done * 100_000,
-                        "peak_rss_mb": peak}
-            time.sleep(0.25)
-        raise TimeoutError("worker did not finish the stream: " + worker.log_tail())
+        worker.wait_ready(90)
+        time.sleep(3)                                  # let the first rebalances settle
+        pid = worker.process.pid
+        paused(pid, lambda: asyncio.run(produce_stream(broker.bootstrap, topics, events)))
+        started, cpu0 = time.perf_counter(), _proc_cpu_s(pid)
+        ended = asyncio.run(_wait_for_sentinels(broker.bootstrap, topics.notices, 900))
+        cpu = _proc_cpu_s(pid) - cpu0
+        text = worker.scrape()
+        total, elapsed = len(events) + 4, ended - started
+        return {"events": total, "notices": int(metric_value(text, "gbv_notice_impressions_total")),
+                "seconds": elapsed, "events_per_s": total / elapsed, "cpu_s_per_100k": cpu / total * 100_000,
+                "peak_rss_mb": _proc_status_kb(pid, "VmHWM") / 1024}
     finally:
         worker.stop()
 
@@ -181,7 +230,7 @@ async def _collect_latency(bootstrap: str, topic: str, stop: asyncio.Event) -> l
 def latency_bench(broker: DevBroker, workdir: Path) -> dict:
     topics = TopicSet.unique("latency")
     asyncio.run(create_topics(broker.bootstrap, [topics.search, topics.notices, topics.dead_letters], 4))
-    worker = WorkerProcess(broker.bootstrap, topics, workdir / "worker-latency.log", log_level="warning").start()
+    worker = WorkerProcess(broker.bootstrap, topics, workdir / "worker-latency.log", log_level="info").start()
 
     async def run() -> tuple[int, list[float]]:
         stop = asyncio.Event()
@@ -208,7 +257,7 @@ def latency_bench(broker: DevBroker, workdir: Path) -> dict:
 def soak_bench(broker: DevBroker, workdir: Path) -> dict:
     topics = TopicSet.unique("soak")
     asyncio.run(create_topics(broker.bootstrap, [topics.search, topics.notices, topics.dead_letters], 4))
-    worker = WorkerProcess(broker.bootstrap, topics, workdir / "worker-soak.log", log_level="warning").start()
+    worker = WorkerProcess(broker.bootstrap, topics, workdir / "worker-soak.log", log_level="info").start()
     pid = worker.process.pid
     samples = []
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
+from pathlib import Path
 import sys
 import time
 
@@ -30,11 +30,22 @@ async def run(bootstrap: str, source: str, sink: str, dlq: str, expect: int) -> 
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, enable_idempotence=False)
     await consumer.start()
     await producer.start()
+    # Join the group and let the first rebalances settle before the stream arrives, as the
+    # benchmark does for the worker; then say so (the benchmark pauses us while it produces).
+    quiet_since = None
+    while quiet_since is None or time.monotonic() - quiet_since < 3:
+        await consumer.getmany(timeout_ms=100)
+        if consumer.assignment() and quiet_since is None:
+            quiet_since = time.monotonic()
+    print("READY", flush=True)
     detector, registry = config.detector, config.registry
-    done = notices = dead = 0
+    notices = dead = 0
+    # Unique offsets: a fresh group may re-fetch records around its first rebalance, and
+    # only the stream's events count, however often some were handled.
+    seen: set = set()
     started = cpu0 = None
     try:
-        while done < expect:
+        while len(seen) < expect:
             batch = await consumer.getmany(timeout_ms=100, max_records=5000)
             if not batch:
                 continue
@@ -59,7 +70,7 @@ async def run(bootstrap: str, source: str, sink: str, dlq: str, expect: int) -> 
                             futures.append(await producer.send(sink, notice.encode(time.time_ns() // 1_000_000),
                                                                key=record.key))
                             notices += 1
-                done += sum(len(r) for r in batch.values())
+                seen.update((r.partition, r.offset) for r in records)
             await asyncio.gather(*futures)
             await consumer.commit()
         elapsed = time.perf_counter() - started
@@ -67,9 +78,18 @@ async def run(bootstrap: str, source: str, sink: str, dlq: str, expect: int) -> 
     finally:
         await producer.stop()
         await consumer.stop()
+    done = len(seen)
     return {"events": done, "notices": notices, "dead_letters": dead, "seconds": elapsed,
             "events_per_s": done / elapsed, "cpu_s_per_100k": cpu / done * 100_000,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's peak across exec.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main() -> None:

@@ -63,6 +63,8 @@ def bootstrap_hosts(settings: Settings) -> list[tuple[str, int]]:
         host, _, port = item.rpartition(":")
         if not host:                        # "hostname" alone: Kafka's default port
             host, port = item, "9092"
+        if not port.isdigit():
+            raise BrokerCheckFailed("unreachable", f"KAFKA_BOOTSTRAP_SERVERS: {item!r} is not host:port")
         hosts.append((host.strip("[]"), int(port)))
     return hosts
 
@@ -96,12 +98,14 @@ def _classify(exc: BaseException, settings: Settings) -> _Fatal | str:
         return _Fatal("auth", "the broker ended the SASL exchange (IllegalSaslState)")
     # TLS first: ssl.SSLCertVerificationError is also a ValueError.
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return _Fatal("tls", f"the broker's certificate is not trusted ({_scrub(exc.verify_message or name, settings)}); "
+        detail = _scrub(getattr(exc, "verify_message", None) or str(exc) or name, settings)
+        return _Fatal("tls", f"the broker's certificate is not trusted ({detail}); "
                              "check KAFKA_SSL_CAFILE")
     if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)):
         return "the connection closed during the TLS handshake"      # may be a restarting broker: retry
     if isinstance(exc, ssl.SSLError):
-        return _Fatal("tls", f"the TLS handshake with the broker failed ({_scrub(exc.reason or name, settings)})")
+        detail = _scrub(getattr(exc, "reason", None) or str(exc) or name, settings)
+        return _Fatal("tls", f"the TLS handshake with the broker failed ({detail})")
     if protocol.startswith("SASL") and isinstance(exc, (KeyError, ValueError, AssertionError)):
         # aiokafka's SCRAM client fails this way when the broker answers with an error
         # ("e=...") instead of its signature, or with a signature that does not verify.

@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import os
 import random
-import signal
 import ssl
 import struct
 import subprocess
@@ -33,7 +32,7 @@ from typing import Iterable, Sequence
 
 import orjson
 
-from worker.broker import DevBroker, broker_binary, free_port, wait_for_port
+from worker.broker import DevBroker, broker_binary, wait_for_port
 from worker.events import notice_event_id, parse_search_event
 from worker.notices.selection import choose_notice
 from worker.runtime import load_runtime_config
@@ -495,12 +494,6 @@ def figures(test: str, **values) -> None:
     """One greppable line per test: FIGURES test=... sent=... processed=... dead_lettered=... duplicates=..."""
     shown = " ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
     print(f"\nFIGURES test={test} {shown}", flush=True)
-
-
-def kill_group(process) -> None:
-    if process and process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
 
 
 def produce_in_background(bootstrap: str, topic: str, records: Iterable[tuple[bytes, bytes]], *,

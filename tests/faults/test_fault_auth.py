@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import ssl
 import time
 
 import pytest
@@ -31,6 +30,7 @@ from worker.security import aiokafka_options
 from worker.settings import Settings
 from worker.testing import TopicSet, WorkerProcess, produce
 
+pytestmark = pytest.mark.broker          # starts its own brokers (skipped by `make test-fast`)
 USER = "gbv-worker"
 EXIT_BOUND_S = 20.0
 SEED = int(os.environ.get("GBV_FAULT_SEED") or time.time_ns() % 1_000_000)

@@ -15,6 +15,7 @@ from worker.broker import create_topics, free_port
 from worker.netproxy import KafkaProxy
 from worker.testing import TopicSet, WorkerProcess, produce, wait_until
 
+pytestmark = pytest.mark.broker          # starts its own brokers (skipped by `make test-fast`)
 OUTAGE_S = 15.0
 SEED = int(os.environ.get("GBV_FAULT_SEED") or time.time_ns() % 1_000_000)
 # What aiokafka and the worker log while the broker is unreachable.

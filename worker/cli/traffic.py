@@ -182,12 +182,15 @@ async def tail(self, topic: str, limit: int | None, from_beginning: bool, bootst
 
     if limit is not None and limit < 1:
         _fail("--limit must be at least 1")
-    where = "from the beginning" if from_beginning else "new records"
-    _emit(f"tail: {topic} ({where}; Ctrl-C stops)", to_stderr=True)
+    where = "from the beginning" if from_beginning else "new records only"
+
+    def ready(partitions: int) -> None:
+        _emit(f"tail: following {topic} ({partitions} partitions, {where}; Ctrl-C stops)", to_stderr=True)
+
     with _interruptible() as stop:
         try:
             await tailing.tail(topic, bootstrap=_bootstrap(bootstrap), security=aiokafka_options(settings),
-                               limit=limit, from_beginning=from_beginning, stop=stop)
+                               limit=limit, from_beginning=from_beginning, stop=stop, on_ready=ready)
         except tailing.TopicMissing:
             _fail(f"topic {topic} not found on {_bootstrap(bootstrap)}")
 

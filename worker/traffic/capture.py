@@ -73,6 +73,41 @@ class TopicMissing(Exception):
     pass
 
 
+async def true_end_offsets(consumer, tps: list, timeout_s: float = 10.0) -> dict:
+    """End offsets the broker really has. Tansu answers ListOffsets(latest) with the last
+    batch's base offset + 1, too low when a producer batched several records (kcat, the
+    worker itself); the high watermark in a fetch response is right. So: seek to the listed
+    ends, fetch once (records discarded), and take the larger of the two per partition.
+    The consumer's positions are left undefined: seek afterwards."""
+    listed = await consumer.end_offsets(tps)
+    for tp in tps:
+        consumer.seek(tp, listed[tp])
+    deadline = time.monotonic() + timeout_s
+    while any(consumer.highwater(tp) is None for tp in tps) and time.monotonic() < deadline:
+        await consumer.getmany(*tps, timeout_ms=200, max_records=1)
+    return {tp: max(listed[tp], consumer.highwater(tp) or 0) for tp in tps}
+
+
+async def topic_partitions(consumer, topic: str, timeout_s: float = 20.0) -> set[int]:
+    """The topic's partitions from the cluster's topic list (which never auto-creates a topic);
+    TopicMissing when the broker does not have it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if topic not in await consumer.topics():
+                raise TopicMissing(topic)
+            partitions = consumer.partitions_for_topic(topic)
+        except TopicMissing:
+            raise
+        except Exception:  # noqa: BLE001 - broker not reachable yet: retry until the deadline
+            partitions = None
+        if partitions:
+            return partitions
+        if time.monotonic() > deadline:
+            raise TopicMissing(topic)
+        await asyncio.sleep(0.5)
+
+
 @dataclass
 class CaptureReport:
     topic: str
@@ -150,15 +185,7 @@ async def capture(topic: str, out: str, *, bootstrap: str, security: dict | None
     started = time.monotonic()
     handle = None
     try:
-        partitions = None
-        deadline = time.monotonic() + metadata_timeout_s
-        while partitions is None and time.monotonic() < deadline:
-            if topic in await consumer.topics():
-                partitions = consumer.partitions_for_topic(topic)
-            if partitions is None:
-                await asyncio.sleep(0.5)
-        if not partitions:
-            raise TopicMissing(topic)
+        partitions = await topic_partitions(consumer, topic, metadata_timeout_s)
         numbers = sorted(partitions)
         if offsets:
             unknown = sorted(set(offsets) - set(numbers))
@@ -167,8 +194,9 @@ async def capture(topic: str, out: str, *, bootstrap: str, security: dict | None
                                  f"(partitions: {', '.join(map(str, numbers))})")
             numbers = sorted(offsets)
         tps = [TopicPartition(topic, p) for p in numbers]
+        consumer.assign(tps)
         begins = await consumer.beginning_offsets(tps)
-        ends = await consumer.end_offsets(tps)
+        ends = await true_end_offsets(consumer, tps)
         snapshot = until_ms is None and limit is None
 
         parts: dict[int, _Part] = {}
@@ -213,7 +241,6 @@ async def capture(topic: str, out: str, *, bootstrap: str, security: dict | None
                 else:
                     part.state, part.start, part.candidate = VERIFY_AT, answer.offset, answer.offset
 
-        consumer.assign(tps)
         for part in parts.values():
             consumer.seek(part.tp, part.start)
             part.position = part.start
@@ -267,7 +294,7 @@ async def capture(topic: str, out: str, *, bootstrap: str, security: dict | None
                             break
                     elif part.state == VERIFY_LAST:
                         if m.timestamp < since_ms:
-                            part.state = COPY
+                            part.state = SCAN          # later records count from their first at/after --since
                             if part.stop_at is not None and part.position >= part.stop_at:
                                 part.done = True
                             continue
@@ -309,12 +336,11 @@ async def capture(topic: str, out: str, *, bootstrap: str, security: dict | None
             # --until in the past: a partition that has caught up with its end is finished.
             if until_ms is not None and time.time() * 1000 >= until_ms + 500 and now - last_end_check > 1.0:
                 last_end_check = now
-                open_parts = [p for p in parts.values() if not p.done]
-                if open_parts:
-                    current = await consumer.end_offsets([p.tp for p in open_parts])
-                    for p in open_parts:
-                        if p.state in (COPY, SCAN) and p.position >= current[p.tp]:
-                            p.done = True
+                for p in parts.values():
+                    highwater = consumer.highwater(p.tp)          # from the latest fetch response
+                    if not p.done and p.state in (COPY, SCAN) and highwater is not None \
+                            and p.position >= highwater:
+                        p.done = True
     finally:
         if handle is not None:
             if out == "-":

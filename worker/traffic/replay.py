@@ -218,8 +218,15 @@ async def replay(paths: list[str], *, bootstrap: str, topic: str, security: dict
     await producer.start()
     pending: set[asyncio.Future] = set()
     try:
+        # Ask for the cluster's topic list first: a metadata request for one topic would make
+        # brokers with auto-creation (Tansu) create a mistyped topic.
         try:
+            cluster = await asyncio.wait_for(producer.client.fetch_all_metadata(), metadata_timeout_s)
+            if topic not in cluster.topics():
+                raise TopicMissing(topic)
             await asyncio.wait_for(producer.partitions_for(topic), metadata_timeout_s)
+        except TopicMissing:
+            raise
         except Exception:
             raise TopicMissing(topic) from None
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
 from datetime import datetime, timezone
-from typing import IO
+from typing import IO, Callable
 
 import orjson
 
 from worker.events import DEAD_LETTER_SCHEMA, NOTICE_SCHEMA
+from worker.traffic.capture import TopicMissing, topic_partitions, true_end_offsets
 
 STATE = {True: "open", False: "closed", None: "hours unknown"}
 
@@ -122,15 +122,12 @@ def format_record(partition: int, offset: int, timestamp_ms: int, value: bytes |
     return "\n".join(lines)
 
 
-class TopicMissing(Exception):
-    pass
-
-
 async def tail(topic: str, *, bootstrap: str, security: dict | None = None, limit: int | None = None,
                from_beginning: bool = False, out: IO[str] | None = None, color: bool | None = None,
-               stop: asyncio.Event | None = None, ready: asyncio.Event | None = None,
+               stop: asyncio.Event | None = None, on_ready: Callable[[int], None] | None = None,
                metadata_timeout_s: float = 20.0) -> int:
-    """Print records of `topic` as they arrive until `limit` records or `stop`. Returns the count."""
+    """Print records of `topic` as they arrive until `limit` records or `stop`. Returns the count.
+    `on_ready(partitions)` is called once the consumer is positioned: from then on nothing is missed."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     out = out or sys.stdout
@@ -140,26 +137,19 @@ async def tail(topic: str, *, bootstrap: str, security: dict | None = None, limi
     await consumer.start()
     shown = 0
     try:
-        partitions = None
-        deadline = time.monotonic() + metadata_timeout_s
-        while time.monotonic() < deadline:
-            if topic in await consumer.topics():
-                partitions = consumer.partitions_for_topic(topic)
-                if partitions:
-                    break
-            await asyncio.sleep(0.5)
-        if not partitions:
-            raise TopicMissing(topic)
+        partitions = await topic_partitions(consumer, topic, metadata_timeout_s)
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(tps)
         if from_beginning:
             await consumer.seek_to_beginning(*tps)
         else:
-            ends = await consumer.end_offsets(tps)
+            ends = await true_end_offsets(consumer, tps)
             for tp in tps:
                 consumer.seek(tp, ends[tp])
-        if ready is not None:
-            ready.set()
+        for tp in tps:
+            await consumer.position(tp)         # resolves the start offsets now, not at the first fetch
+        if on_ready is not None:
+            on_ready(len(tps))
         while limit is None or shown < limit:
             if stop is not None and stop.is_set():
                 break
