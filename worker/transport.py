@@ -6,7 +6,7 @@ Faust's aiokafka consumer and groups the records a fetch returns for one partiti
 into a single `RecordChunk` message, so the agent iterates chunks and handles their
 records in a plain loop. Everything else stays Faust's: group membership, rebalances,
 fetch flow control, sensors, and offsets: a chunk is acked like any message (its offset
-is its last record's), and the offsets it covers are registered with Faust as gaps, so
+is its last record's), and Faust's own gap tracking covers the offsets before it, so
 Faust commits past a chunk only once the whole chunk has been handled.
 
 Selected with the consumer URL scheme `kafka+chunks://` (see worker/app.py).
@@ -65,18 +65,16 @@ class ChunkingConsumer(aiokafka_driver.Consumer):
         return FastFetchConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     async def _getmany(self, active_partitions: Optional[Set[TP]], timeout: float):
+        # At most broker_max_poll_records (GBV_MAX_POLL_RECORDS) per fetch, one chunk per partition.
         records = await super()._getmany(active_partitions, timeout)
-        chunked = {}
-        for tp, batch in records.items():
-            if not batch:
-                continue
-            # At most broker_max_poll_records (GBV_MAX_POLL_RECORDS) per fetch. Offsets inside
-            # the chunk are "gaps" to Faust's ack bookkeeping; the chunk's own offset (its
-            # last) is acked when the agent is done with it.
-            if len(batch) > 1:
-                await self._add_gap(tp, batch[0].offset, batch[-1].offset - 1)
-            chunked[tp] = [RecordChunk(batch)]
-        return chunked
+        return {tp: [RecordChunk(batch)] for tp, batch in records.items() if batch}
+
+    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        """Faust sees a chunk as one message whose offset jumps past the previous chunk's, and
+        registers the skipped offsets as a gap *including* the chunk's own offset, which the
+        agent then acks as well. The duplicate breaks Faust's run of consecutive acked offsets,
+        and commits fall behind. The chunk's own offset is acked, so the gap stops before it."""
+        await super()._add_gap(tp, offset_from, offset_to - 1)
 
 
 class ChunkingTransport(aiokafka_driver.Transport):

@@ -110,6 +110,21 @@ def test_bad_lines_are_reported_by_line_number_exit_non_zero_and_nothing_valid_i
         (22, "not_an_object")]
 
 
+def test_a_truncated_gzip_is_reported_where_it_breaks_and_what_came_before_is_sent(broker, topics, tmp_path):
+    events = [search_event(f"z-{i}", "weather", "SG", ts_ms=1796083200000 + i) for i in range(2000)]
+    whole = gzip.compress(b"\n".join(events) + b"\n")
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) * 2 // 3])
+    result = run_cli("replay", str(path), "--json", bootstrap=broker.bootstrap, topics=topics)
+    assert result.returncode == 1, result.stdout + result.stderr
+    summary = orjson.loads(result.stdout)
+    [problem] = summary["malformed"]
+    assert problem["reason"] == "unreadable:EOFError" and problem["line"] == summary["sent"] + 1
+    assert 0 < summary["sent"] < 2000
+    records = consume(broker.bootstrap, topics.search, expect=summary["sent"], timeout=30)
+    assert sorted(r.value for r in records) == sorted(events[: summary["sent"]])
+
+
 def test_include_invalid_sends_bad_lines_too_and_reports_them(broker, topics, tmp_path):
     lines = [b"{oops", search_event("fine", "hello", "SG", ts_ms=1796083200000)]
     path = write_lines(tmp_path / "two.jsonl", lines)

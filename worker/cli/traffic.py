@@ -108,9 +108,8 @@ async def replay(self, files: tuple[str, ...], topic: str | None, rate: float | 
                 progress=progress, stop=stop)
         except replaying.TopicMissing:
             _fail(f"topic {topic} not found on {_bootstrap(bootstrap)} (gbv-worker create-topics creates it)")
-        except (OSError, EOFError) as exc:
-            _fail(f"cannot read the input: {type(exc).__name__}: {exc.strerror or exc}"
-                  if isinstance(exc, OSError) else f"cannot read the input: {type(exc).__name__}")
+        except OSError as exc:
+            _fail(f"cannot read the input: {type(exc).__name__}: {exc.strerror or exc}")
     if as_json:
         _emit(orjson.dumps(report.as_dict()).decode())
     else:
@@ -153,7 +152,8 @@ async def capture(self, topic: str, out: str, from_beginning: bool, since: str |
     if since_ms is not None and until_ms is not None and until_ms <= since_ms:
         _fail("--until must be later than --since")
     to_stderr = out == "-"
-    progress = Progress("capture", None, unit="records", enabled=not to_stderr or not sys.stderr.isatty())
+    # a bar on the terminal that also shows the records would garble them
+    progress = Progress("capture", None, unit="records", enabled=not (to_stderr and sys.stdout.isatty()))
     with _interruptible() as stop:
         try:
             report = await capturing.capture(

@@ -14,7 +14,8 @@ Where to start (per partition):
 
 Where to stop:
 - neither `until` nor `limit`: at the end offsets as they were when the capture began
-  (a snapshot of what is there now);
+  (a snapshot of what is there now; taken from a fetch's high watermark, because
+  Tansu's ListOffsets undercounts partitions written in multi-record batches);
 - `until`: per partition at the first record whose timestamp is at or after the time;
   when the time is in the future the capture follows live records until then;
 - `limit`: after that many records (following live records if needed).

@@ -22,8 +22,8 @@ from worker.events import DEFAULT_MAX_EVENT_BYTES, InvalidEvent, SearchEvent, pa
 from worker.notices.selection import choose_notice
 from worker.runtime import RuntimeConfig
 from worker.traffic.progress import Progress
-from worker.traffic.records import LineError, decode_line, iter_lines
-from worker.traffic.replay import Problem, format_problems
+from worker.traffic.records import LineError, decode_line
+from worker.traffic.replay import Problem, ReadFailure, format_problems, lines_or_failure
 
 KINDS = ("start", "stop", "changed")
 
@@ -98,7 +98,10 @@ def diff_events(config_a: RuntimeConfig, config_b: RuntimeConfig, paths: Iterabl
     report = DiffReport(paths, _describe(config_a), _describe(config_b), show_queries=show_queries)
     if progress:
         progress.start()
-    for line in (line for path in paths for line in iter_lines(path)):
+    for line in (line for path in paths for line in lines_or_failure(path)):
+        if isinstance(line, ReadFailure):
+            report.malformed.append(Problem(line.source, line.line, line.reason))
+            continue
         if not line.raw.strip():
             continue
         try:

@@ -315,6 +315,8 @@ def generate_events(n: int, positive_rate: float = 0.02, countries: Sequence[str
     if events_per_second <= 0:
         raise ValueError("events_per_second must be positive")
     pools = load_pools()
+    if isinstance(countries, str):
+        countries = countries.split(",")
     wanted = [c.strip().upper() for c in (countries or pools.countries) if c and c.strip()]
     unknown = [c for c in wanted if c not in pools.countries]
     if unknown or not wanted:

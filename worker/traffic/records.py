@@ -93,10 +93,13 @@ def count_lines(path: str) -> int | None:
     if path == "-" or not is_regular_file(path):
         return None
     n = 0
-    with open_binary(path) as handle:
-        for line in handle:
-            if line.strip():
-                n += 1
+    try:
+        with open_binary(path) as handle:
+            for line in handle:
+                if line.strip():
+                    n += 1
+    except (OSError, EOFError):      # a truncated gzip: the reader reports it where it happens
+        pass
     return n
 
 

@@ -22,11 +22,12 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Iterable
+from typing import AsyncIterator, Iterable, Iterator
 
 from worker.events import DEFAULT_MAX_EVENT_BYTES, InvalidEvent, parse_search_event
-from worker.traffic.progress import Progress, human_duration
-from worker.traffic.records import InputLine, LineError, count_lines, decode_line, is_regular_file, iter_lines
+from worker.traffic.progress import Progress
+from worker.traffic.records import (InputLine, LineError, count_lines, decode_line, display_name,
+                                    is_regular_file, iter_lines)
 
 MODES = ("max", "rate", "speed")
 SLEEP_AHEAD_S = 0.002        # sleep only when at least this far ahead of schedule
@@ -158,11 +159,34 @@ def format_report(report: ReplayReport) -> str:
     return "\n".join(out)
 
 
-async def _aiter_lines(paths: list[str]) -> AsyncIterator[InputLine]:
+@dataclass(frozen=True, slots=True)
+class ReadFailure:
+    """An input that could not be read to its end (a truncated gzip, an I/O error)."""
+
+    source: str
+    line: int          # the first line not read
+    reason: str
+
+
+READ_ERRORS = (OSError, EOFError, UnicodeError)
+
+
+def lines_or_failure(path: str) -> Iterator[InputLine | ReadFailure]:
+    """iter_lines, but a read error ends the file with a ReadFailure instead of an exception."""
+    last = 0
+    try:
+        for line in iter_lines(path):
+            last = line.number
+            yield line
+    except READ_ERRORS as exc:
+        yield ReadFailure(display_name(path), last + 1, f"unreadable:{type(exc).__name__}")
+
+
+async def _aiter_lines(paths: list[str]) -> AsyncIterator[InputLine | ReadFailure]:
     """Lines of every input in order; pipes are read in a thread so the loop never blocks."""
     for path in paths:
         if is_regular_file(path):
-            for i, line in enumerate(iter_lines(path)):
+            for i, line in enumerate(lines_or_failure(path)):
                 yield line
                 if i % 2048 == 2047:
                     await asyncio.sleep(0)
@@ -173,11 +197,15 @@ async def _aiter_lines(paths: list[str]) -> AsyncIterator[InputLine]:
 
         def pump(path: str = path) -> None:
             try:
-                for line in iter_lines(path):
+                for line in lines_or_failure(path):
                     asyncio.run_coroutine_threadsafe(lines.put(line), loop).result()
                 asyncio.run_coroutine_threadsafe(lines.put(done), loop).result()
-            except BaseException as exc:  # noqa: BLE001 - handed to the loop
-                asyncio.run_coroutine_threadsafe(lines.put(exc), loop)
+            except BaseException as exc:  # noqa: BLE001 - handed to the loop, if it still runs
+                if not loop.is_closed():  # (a replay stopped early leaves this thread behind: fine)
+                    try:
+                        asyncio.run_coroutine_threadsafe(lines.put(exc), loop)
+                    except RuntimeError:
+                        pass
 
         threading.Thread(target=pump, name="replay-reader", daemon=True).start()
         while True:
@@ -250,6 +278,9 @@ async def replay(paths: list[str], *, bootstrap: str, topic: str, security: dict
             if stop is not None and stop.is_set():
                 report.interrupted = True
                 break
+            if isinstance(line, ReadFailure):
+                report.malformed.append(Problem(line.source, line.line, line.reason))
+                continue
             if not line.raw.strip():
                 report.blank += 1
                 continue
@@ -323,6 +354,6 @@ def planned_total(paths: list[str], limit: int | None) -> int | None:
     return min(total, limit) if limit is not None else total
 
 
-__all__ = ["MODES", "Problem", "ReplayReport", "TopicMissing", "format_report", "planned_total", "prepare",
-           "replay", "human_duration"]
+__all__ = ["MODES", "Problem", "ReadFailure", "ReplayReport", "TopicMissing", "format_report", "lines_or_failure",
+           "planned_total", "prepare", "replay"]
 

@@ -18,7 +18,7 @@ from typing import IO, Callable
 import orjson
 
 from worker.events import DEAD_LETTER_SCHEMA, NOTICE_SCHEMA
-from worker.traffic.capture import TopicMissing, topic_partitions, true_end_offsets
+from worker.traffic.capture import TopicMissing, topic_partitions, true_end_offsets  # noqa: F401 (TopicMissing re-exported)
 
 STATE = {True: "open", False: "closed", None: "hours unknown"}
 
