@@ -27,8 +27,9 @@ def test_sigkill_at_random_moments_loses_nothing(broker, topics, tmp_path):
     started = time.monotonic()
     rng = random.Random(SEED)
     mix = make_events(EVENTS, seed=SEED, prefix="crash")
-    # The replay streams in while workers come and go: 10 chunks of 5,000, half a second apart.
-    producer = produce_in_background(broker.bootstrap, topics.search, mix.records, chunk=5000, pause=0.5)
+    # The replay streams in while workers come and go: 50 chunks of 1,000, half a second apart
+    # (~25 s, longer than the four worker lives, so every kill lands mid-stream).
+    producer = produce_in_background(broker.bootstrap, topics.search, mix.records, chunk=1000, pause=0.5)
 
     kills = []
     for k in range(KILLS):
@@ -59,4 +60,5 @@ def test_sigkill_at_random_moments_loses_nothing(broker, topics, tmp_path):
             drain_s=drain_s, seconds=time.monotonic() - started)
     acc.check()
     assert done == EVENTS
+    assert any(k < EVENTS for k in kills[1:]), "the kills should land mid-stream"
     assert acc.valid + acc.dead_letter_events == acc.sent

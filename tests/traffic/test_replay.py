@@ -211,6 +211,7 @@ def test_100k_generated_events_at_2000_per_second_through_a_worker_then_capture(
         assert notice["search_event_id"] not in got, "duplicate notice"
         got[notice["search_event_id"]] = notice["notice_id"]
     assert got == expected                            # every GBV event has its notice, nothing else
+    print(f"notices: {len(notices)} for {len(expected)} GBV events (worker's detector)")
 
     captured_path = tmp_path / "notices.jsonl"
     captured = run_cli("capture", topics.notices, "--out", str(captured_path), "--from-beginning",
