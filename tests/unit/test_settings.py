@@ -33,3 +33,11 @@ def test_invalid_value_names_the_variable_and_hides_secrets():
 def test_every_field_has_an_environment_variable():
     assert len(ENV_VARS) == len(FIELDS)
     assert {f for f in Settings.__dataclass_fields__} == set(FIELDS)
+
+
+def test_readme_documents_every_variable():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [env for env in sorted(ENV_VARS) if f"`{env}`" not in readme]
+    assert not missing, f"README configuration table lacks {missing}"
