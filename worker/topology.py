@@ -205,7 +205,11 @@ async def export_consumer_lag() -> None:
             log.warning("Broker did not answer the consumer-lag request (%s); retrying in 5s", type(exc).__name__)
             return
         for tp in partitions:
-            end = ends.get(tp)
+            # The larger of the broker's answer and the highwater of the last fetch: Tansu 0.6
+            # answers "latest offset" with the start of the last record batch (too low), while
+            # its fetch responses carry the right highwater.
+            known = [x for x in (ends.get(tp), consumer.highwater(tp)) if x is not None]
+            end = max(known) if known else None
             if end is not None:
                 lags.append((tp.topic, tp.partition, max(0, end - (committed.get(tp) or 0))))
     metrics.set_lag(lags)

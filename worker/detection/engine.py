@@ -35,6 +35,7 @@ import bisect
 import hashlib
 import itertools
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,12 +59,16 @@ from .normalize import (
     Stemmer,
     _Cache,
     collapse_repeats,
+    latin_words_only,
     mark_set,
+    ns_words_only,
     prepare,
+    prepare_folded,
     strip_marks,
     toneless_view,
     token_flags,
     tokenize,
+    toneless_text,
 )
 
 __all__ = [
@@ -102,7 +107,9 @@ _LOCALE_ALIASES = {
 }
 _LOWER_SPACE = b"abcdefghijklmnopqrstuvwxyz "
 _MEMO_MAX = 100_000
+_F_VI = F_LATIN | F_MARKS  # flags of a Vietnamese query with marks (no digits, no Thai/Korean/Chinese)
 _CACHE_MAX = 256
+_nfkc = unicodedata.normalize
 
 
 def locale_language(locale: str | None) -> str | None:
@@ -346,6 +353,8 @@ class _Compiled:
         self.special = self.repeat_bit | self.spanx
         self.m_wv = self.masks[SEG_WV]
         self.m_n = self.masks[SEG_N]
+        self.m_w = self.masks[SEG_W]
+        self.m_v = self.masks[SEG_V]
         self.stem = self.stemmer.stem if self.stemmer is not None else None
         self.sfrag = (
             _Cache(lambda raw, stem=self.stem: " ".join(map(stem, _WORDS[raw].split())))  # type: ignore[misc]
@@ -364,7 +373,12 @@ class _Compiled:
         self.trigger_pids = frozenset(
             pid for pid, es in enumerate(self.entries) if any(e.bit == self.repeat_bit for e in es)
         )
-        self._memo: dict[int, Detection] = {}
+        self._memo: dict[int, Detection] = {}  # mask -> decide(mask)
+        # mask -> final outcome, for the masks whose outcome depends on the mask alone
+        # (no repeated letters; span exclusions only when nothing fires without them)
+        self._outcomes: dict[int, Detection] = {0: NOT_GBV}
+        # Vietnamese fast path: no affix language active (so no S view)
+        self.vi_only = self.vi and self.sfrag is None
 
     # -- views ---------------------------------------------------------------------
 
@@ -426,87 +440,129 @@ class _Compiled:
         return any(map(self._stem_changes, parts))  # type: ignore[arg-type]
 
     def detect(self, query: str) -> Detection:
-        if query.isascii() and "#" not in query:
+        # Fast paths for the common shapes; every path makes one automaton call over
+        # its views and ends in _outcome. They agree with the general path (_views,
+        # _mask, _finish): tests/detection/test_equivalence.py checks it against
+        # explain, which rebuilds the decision from each hit.
+        if query.isascii():
             s = query.lower()
             if not s.encode().translate(None, _LOWER_SPACE):
-                # fast path: ASCII letters and spaces only (no punctuation, digits, hashtags)
-                stem_changes = self._stem_changes
-                if stem_changes is None and "  " not in s and s[:1] != " " and s[-1:] != " ":
-                    if not s:
-                        return NOT_GBV
-                    w = f" {s} "
-                else:
-                    parts = s.split()
-                    if not parts:
-                        return NOT_GBV
-                    w = " " + " ".join(parts) + " "
-                    if stem_changes is not None and any(map(stem_changes, parts)):
-                        return self._detect_views(w, self._views(w, F_LATIN, parts))
-                mask = 0
-                arr = self.m_wv
-                for pid, _s, _e in self.find(w, True):
-                    mask |= arr[pid]
-                if not mask:
+                # ASCII letters and spaces only (no punctuation, digits, hashtags):
+                # normalisation is lower-casing, the words view is the query itself
+                parts = s.split()
+                if not parts:
                     return NOT_GBV
-                if not mask & self.special:
-                    d = self._memo.get(mask)
-                    return d if d is not None else self.decide(mask)
-                return self._finish(w, [(SEG_WV, w)], mask)
-        w, flags, parts = prepare(query)
+                w = " " + " ".join(parts) + " "
+                stem_changes = self._stem_changes
+                if stem_changes is not None and any(map(stem_changes, parts)):
+                    return self._detect_views(w, [(SEG_WV, w), (SEG_S, self._stem_view(parts))])
+                hits = self.find(w, True)
+                if not hits:
+                    return NOT_GBV
+                arr = self.m_wv
+                mask = 0
+                for pid, _s, _e in hits:
+                    mask |= arr[pid]
+                d = self._outcomes.get(mask)
+                return d if d is not None else self._resolve(w, [(SEG_WV, w)], mask)
+            w, flags, parts = prepare(query)
+        elif "#" in query:  # hashtags: CamelCase is split before casefolding
+            w, flags, parts = prepare(query)
+        else:
+            s = _nfkc("NFKC", query).casefold()
+            # One regex tells that normalisation leaves every token unchanged (no
+            # per-token cache lookups, whose misses dominate on a mixed stream).
+            if self.has_ns and ns_words_only(s):
+                # Thai/Korean/Chinese words only: the N view is the query without spaces
+                parts = s.split()
+                n = "".join(parts)
+                hits = self.find(n, True)
+                if not hits:
+                    return NOT_GBV
+                arr = self.m_n
+                mask = 0
+                for pid, _s, _e in hits:
+                    mask |= arr[pid]
+                d = self._outcomes.get(mask)
+                return d if d is not None else self._resolve(" " + " ".join(parts) + " ", [(SEG_N, n)], mask)
+            if self.vi_only and latin_words_only(s):
+                parts = s.split()
+                w = " " + " ".join(parts) + " "
+                if not w.isascii():  # Vietnamese marks (else: plain ASCII words, below)
+                    return self._detect_vi(w, toneless_text(w))
+            w, flags, parts = prepare_folded(s)
         if flags == F_NS and self.has_ns:
-            # fast path: only Thai/Korean/Chinese words (no Latin, digits or marks)
+            # only Thai/Korean/Chinese words (no Latin, digits or marks): N view only
             n = w.replace(" ", "")
-            mask = 0
-            arr = self.m_n
-            for pid, _s, _e in self.find(n, True):
-                mask |= arr[pid]
-            if not mask:
+            hits = self.find(n, True)
+            if not hits:
                 return NOT_GBV
-            if not mask & self.special:
-                d = self._memo.get(mask)
-                return d if d is not None else self.decide(mask)
-            return self._finish(w, [(SEG_N, n)], mask)
+            arr = self.m_n
+            mask = 0
+            for pid, _s, _e in hits:
+                mask |= arr[pid]
+            d = self._outcomes.get(mask)
+            return d if d is not None else self._resolve(w, [(SEG_N, n)], mask)
         if len(w) < 3:
             return NOT_GBV
+        if flags == _F_VI and self.vi_only:
+            return self._detect_vi(w, toneless_view(parts))
         return self._detect_views(w, self._views(w, flags, parts))
 
+    def _detect_vi(self, w: str, v: str) -> Detection:
+        """Vietnamese with marks, no digits, no affix language: W (other languages on
+        the toned text) then V (Vietnamese terms on the toneless text), one automaton call."""
+        b1 = len(w) + 1
+        hits = self.find(w + "\0" + v, True)
+        if not hits:
+            return NOT_GBV
+        a0 = self.m_w
+        a1 = self.m_v
+        vi_toned = self.vi_toned
+        mask = 0
+        for pid, s, e in hits:
+            if s < b1:
+                mask |= a0[pid]
+            else:
+                mask |= a1[pid]
+                if pid in vi_toned:  # the marks the query carries must agree
+                    mask |= vi_toned[pid][w[s - b1 : e - b1]]
+        d = self._outcomes.get(mask)
+        return d if d is not None else self._resolve(w, [(SEG_W, w), (SEG_V, v)], mask)
+
     def _detect_views(self, w: str, views: list[tuple[int, str]]) -> Detection:
-        if len(views) == 1:
-            seg, text = views[0]
-            arr = self.masks[seg]
-            mask = 0
-            for pid, _s, _e in self.find(text, True):
-                mask |= arr[pid]
-        elif len(views) == 2:
-            mask = 0
+        if len(views) == 2 and views[1][0] != SEG_V:
             (k0, t0), (k1, t1) = views
             a0, a1 = self.masks[k0], self.masks[k1]
             b1 = len(t0) + 1
-            if k1 == SEG_V:
-                vi_toned = self.vi_toned
-                for pid, s, e in self.find(t0 + "\0" + t1, True):
-                    if s < b1:
-                        mask |= a0[pid]
-                    else:
-                        mask |= a1[pid]
-                        if pid in vi_toned:
-                            mask |= vi_toned[pid][t0[s - b1 : e - b1]]
-            else:
-                for pid, s, _e in self.find(t0 + "\0" + t1, True):
-                    mask |= a0[pid] if s < b1 else a1[pid]
+            mask = 0
+            for pid, s, _e in self.find(t0 + "\0" + t1, True):
+                mask |= a0[pid] if s < b1 else a1[pid]
         else:
             mask = self._mask(views)
-        if not mask:
-            return NOT_GBV
-        if not mask & self.special:
-            d = self._memo.get(mask)
-            return d if d is not None else self.decide(mask)
-        return self._finish(w, views, mask)
+        d = self._outcomes.get(mask)
+        return d if d is not None else self._resolve(w, views, mask)
+
+    def _resolve(self, w: str, views: list[tuple[int, str]], mask: int) -> Detection:
+        """A mask not in ``_outcomes``: decide it, or take the positional path."""
+        if mask & self.special:
+            return self._finish(w, views, mask)
+        d = self.decide(mask)
+        self._remember(mask, d)
+        return d
+
+    def _remember(self, mask: int, d: Detection) -> None:
+        outcomes = self._outcomes
+        if len(outcomes) >= _MEMO_MAX:
+            outcomes.clear()
+        outcomes[mask] = d
 
     def _finish(self, w: str, views: list[tuple[int, str]], mask: int) -> Detection:
         """Repeated letters and span exclusions (the rarer paths)."""
         toks = None
+        pure = True  # the outcome depends on the mask only
         if mask & self.repeat_bit:
+            pure = False
             toks = w.split()
             toks2 = collapse_repeats(toks)
             if toks2 != toks:
@@ -518,6 +574,8 @@ class _Compiled:
             # masking only removes signals: if nothing fires without it, nothing will
             d = self.decide(mask & self.keep_mask)
             if not d.is_gbv:
+                if pure:
+                    self._remember(mask, d)
                 return d
             mask = self._masked(toks if toks is not None else w.split(), views)
         return self.decide(mask)

@@ -273,11 +273,22 @@ def prepare(text: str) -> tuple[str, int, list[str]]:
         parts = s.split()
         if not s.encode().translate(None, _ASCII_LOWER_SPACE):
             return " " + " ".join(parts) + " ", F_LATIN, parts
-    else:
-        parts = _nfkc("NFKC", text).casefold().split()
-        if len(parts) == 1:  # Thai and Chinese queries often have no spaces
-            words, flags = _single(parts[0])
-            return words, flags, parts
+        flags = _reduce(_or, map(_flags, parts), 0)
+        if not flags & F_CHANGED:
+            return " " + " ".join(parts) + " ", flags, parts
+        words = " " + " ".join(map(_words, parts)) + " "
+        if "  " in words:  # a part that was only punctuation
+            words = " " + " ".join(words.split()) + " "
+        return words, flags & ~F_CHANGED, parts
+    return prepare_folded(_nfkc("NFKC", text).casefold())
+
+
+def prepare_folded(s: str) -> tuple[str, int, list[str]]:
+    """``prepare`` of non-ASCII text already NFKC-normalised and casefolded (hashtags done)."""
+    parts = s.split()
+    if len(parts) == 1:  # Thai and Chinese queries often have no spaces
+        words, flags = _single(parts[0])
+        return words, flags, parts
     flags = _reduce(_or, map(_flags, parts), 0)
     if not flags & F_CHANGED:
         return " " + " ".join(parts) + " ", flags, parts
@@ -287,6 +298,35 @@ def prepare(text: str) -> tuple[str, int, list[str]]:
     return words, flags & ~F_CHANGED, parts
 
 
+def _class_of(ranges: Iterable[tuple[int, int]], keep) -> str:  # type: ignore[no-untyped-def]
+    """A regex character class body (escaped ranges) of the code points ``keep`` accepts."""
+    out = []
+    for lo, hi in ranges:
+        start = None
+        for cp in range(lo, hi + 2):
+            if cp <= hi and keep(chr(cp)):
+                if start is None:
+                    start = cp
+            elif start is not None:
+                out.append(f"\\U{start:08x}-\\U{cp - 1:08x}" if cp - 1 > start else f"\\U{start:08x}")
+                start = None
+    return "".join(out)
+
+
+# Text whose tokens normalisation leaves unchanged, checked on the whole casefolded
+# string with one regex (no per-token cache lookups); the engine's fast paths.
+# - Thai/Korean/Chinese words only: letters and marks of those scripts (no decimal digits,
+#   no punctuation or symbols, no zero-width characters): every token is its own words
+#   fragment with flags F_NS.
+_NS_RANGES = (
+    (0x0E00, 0x0E7F), (0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xAC00, 0xD7FF),
+    (0x2E80, 0x2FDF), (0x3005, 0x3007), (0x3040, 0x30FF), (0x3100, 0x312F), (0x31A0, 0x31FF),
+    (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F),
+)  # = _NS_CLASS
+_THAI_MARKS = frozenset("\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e")
+ns_words_only = re.compile(
+    "[" + _class_of(_NS_RANGES, lambda c: (c.isalnum() or c in _THAI_MARKS) and not c.isdecimal()) + "\\s]*"
+).fullmatch
 def toneless_view(parts: list[str]) -> str:
     """``strip_marks`` of the words view of ``parts`` (cached per part)."""
     v = " " + " ".join(map(_TONELESS.__getitem__, parts)) + " "
@@ -376,6 +416,19 @@ def _build_mark_tables() -> tuple[dict[int, str], dict[str, frozenset[str]]]:
 
 _STRIP_MARKS, _MARKS = _build_mark_tables()
 _EMPTY: frozenset[str] = frozenset()
+
+# - Latin words with Vietnamese-style marks (``ns_words_only`` above): ASCII letters and
+#   lower-case precomposed letters that strip_marks maps to a base letter (and đ). Tokens
+#   are unchanged, with flags F_LATIN, plus F_MARKS when the text is not ASCII; the
+#   toneless view is then exactly ``toneless_text``.
+_VI_LETTERS = "".join(sorted(c for c in map(chr, _STRIP_MARKS) if c.isalpha() and c.casefold() == c))
+latin_words_only = re.compile("[a-z" + _VI_LETTERS + "\\s]*").fullmatch
+_nfd = functools.partial(unicodedata.normalize, "NFD")
+
+
+def toneless_text(text: str) -> str:
+    """strip_marks of text made of ``latin_words_only`` characters (marks dropped by NFD)."""
+    return _nfd(text.replace("đ", "d")).encode("ascii", "ignore").decode()
 
 
 def strip_marks(text: str) -> str:
