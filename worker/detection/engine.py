@@ -416,20 +416,26 @@ class _Compiled:
 
     # -- detection -------------------------------------------------------------------
 
-    def scan(self, views: list[tuple[int, str]]) -> list[tuple[int, int, int, int]]:
-        """Raw automaton hits over all views: (segment kind, pattern id, start, end)."""
-        find = self.find
+    def scan(
+        self, views: list[tuple[int, str]], found: list[tuple[int, int, int]] | None = None
+    ) -> list[tuple[int, int, int, int]]:
+        """Raw automaton hits over all views: (segment kind, pattern id, start, end).
+
+        ``found``: the automaton's hits over the views joined by NUL, when the caller
+        has them already (detect), so the rare positional path does not scan again.
+        """
+        if found is None:
+            found = self.find("\0".join([text for _, text in views]), True)
         if len(views) == 1:
-            seg, text = views[0]
-            return [(seg, pid, s, e) for pid, s, e in find(text, True)]
+            seg = views[0][0]
+            return [(seg, pid, s, e) for pid, s, e in found]
         starts = []
         pos = 0
         for _, text in views:
             starts.append(pos)
             pos += len(text) + 1
-        hay = "\0".join(text for _, text in views)
         out = []
-        for pid, s, e in find(hay, True):
+        for pid, s, e in found:
             i = bisect.bisect_right(starts, s) - 1
             off = starts[i]
             out.append((views[i][0], pid, s - off, e - off))
@@ -464,7 +470,7 @@ class _Compiled:
                 for pid, _s, _e in hits:
                     mask |= arr[pid]
                 d = self._outcomes.get(mask)
-                return d if d is not None else self._resolve(w, [(SEG_WV, w)], mask)
+                return d if d is not None else self._resolve(w, [(SEG_WV, w)], mask, hits)
             w, flags, parts = prepare(query)
         elif "#" in query:  # hashtags: CamelCase is split before casefolding
             w, flags, parts = prepare(query)
@@ -484,7 +490,7 @@ class _Compiled:
                 for pid, _s, _e in hits:
                     mask |= arr[pid]
                 d = self._outcomes.get(mask)
-                return d if d is not None else self._resolve(" " + " ".join(parts) + " ", [(SEG_N, n)], mask)
+                return d if d is not None else self._resolve(" " + " ".join(parts) + " ", [(SEG_N, n)], mask, hits)
             if self.vi_only and latin_words_only(s):
                 parts = s.split()
                 w = " " + " ".join(parts) + " "
@@ -502,7 +508,7 @@ class _Compiled:
             for pid, _s, _e in hits:
                 mask |= arr[pid]
             d = self._outcomes.get(mask)
-            return d if d is not None else self._resolve(w, [(SEG_N, n)], mask)
+            return d if d is not None else self._resolve(w, [(SEG_N, n)], mask, hits)
         if len(w) < 3:
             return NOT_GBV
         if flags == _F_VI and self.vi_only:
@@ -528,25 +534,31 @@ class _Compiled:
                 if pid in vi_toned:  # the marks the query carries must agree
                     mask |= vi_toned[pid][w[s - b1 : e - b1]]
         d = self._outcomes.get(mask)
-        return d if d is not None else self._resolve(w, [(SEG_W, w), (SEG_V, v)], mask)
+        return d if d is not None else self._resolve(w, [(SEG_W, w), (SEG_V, v)], mask, hits)
 
     def _detect_views(self, w: str, views: list[tuple[int, str]]) -> Detection:
+        """The general path: any views (see ``_views``), one automaton call."""
+        found = self.find(views[0][1] if len(views) == 1 else "\0".join([t for _, t in views]), True)
+        if not found:
+            return NOT_GBV
         if len(views) == 2 and views[1][0] != SEG_V:
-            (k0, t0), (k1, t1) = views
+            (k0, t0), (k1, _t1) = views
             a0, a1 = self.masks[k0], self.masks[k1]
             b1 = len(t0) + 1
             mask = 0
-            for pid, s, _e in self.find(t0 + "\0" + t1, True):
+            for pid, s, _e in found:
                 mask |= a0[pid] if s < b1 else a1[pid]
         else:
-            mask = self._mask(views)
+            mask = self._mask(views, found)
         d = self._outcomes.get(mask)
-        return d if d is not None else self._resolve(w, views, mask)
+        return d if d is not None else self._resolve(w, views, mask, found)
 
-    def _resolve(self, w: str, views: list[tuple[int, str]], mask: int) -> Detection:
+    def _resolve(
+        self, w: str, views: list[tuple[int, str]], mask: int, found: list[tuple[int, int, int]]
+    ) -> Detection:
         """A mask not in ``_outcomes``: decide it, or take the positional path."""
         if mask & self.special:
-            return self._finish(w, views, mask)
+            return self._finish(w, views, mask, found)
         d = self.decide(mask)
         self._remember(mask, d)
         return d
@@ -557,7 +569,9 @@ class _Compiled:
             outcomes.clear()
         outcomes[mask] = d
 
-    def _finish(self, w: str, views: list[tuple[int, str]], mask: int) -> Detection:
+    def _finish(
+        self, w: str, views: list[tuple[int, str]], mask: int, found: list[tuple[int, int, int]] | None
+    ) -> Detection:
         """Repeated letters and span exclusions (the rarer paths)."""
         toks = None
         pure = True  # the outcome depends on the mask only
@@ -568,6 +582,7 @@ class _Compiled:
             if toks2 != toks:
                 toks = toks2
                 views = self.views(toks)
+                found = None
                 mask = self._mask(views)
             mask &= ~self.repeat_bit
         if mask & self.spanx:
@@ -577,7 +592,7 @@ class _Compiled:
                 if pure:
                     self._remember(mask, d)
                 return d
-            mask = self._masked(toks if toks is not None else w.split(), views)
+            mask = self._masked(toks if toks is not None else w.split(), views, found)
         return self.decide(mask)
 
     def tokens(self, query: str) -> list[str]:
@@ -588,16 +603,16 @@ class _Compiled:
             return col
         return toks
 
-    def _mask(self, views: list[tuple[int, str]]) -> int:
+    def _mask(self, views: list[tuple[int, str]], found: list[tuple[int, int, int]] | None = None) -> int:
         """OR of the signal bits of every hit in ``views`` (Vietnamese marks checked)."""
         masks = self.masks
-        find = self.ac.find_matches_as_indexes  # type: ignore[union-attr]
+        if found is None:
+            found = self.find(views[0][1] if len(views) == 1 else "\0".join([t for _, t in views]), True)
         mask = 0
         if len(views) == 1:
-            seg, text = views[0]
-            arr = masks[seg]
-            for m in find(text, overlapping=True):
-                mask |= arr[m[0]]
+            arr = masks[views[0][0]]
+            for pid, _s, _e in found:
+                mask |= arr[pid]
             return mask
         w = views[0][1]
         vi_toned = self.vi_toned
@@ -606,9 +621,8 @@ class _Compiled:
         for _, text in views:
             starts.append(pos)
             pos += len(text) + 1
-        hay = "\0".join(text for _, text in views)
         segs = [k for k, _ in views]
-        for pid, s, e in find(hay, overlapping=True):
+        for pid, s, e in found:
             i = bisect.bisect_right(starts, s) - 1
             seg = segs[i]
             mask |= masks[seg][pid]
@@ -617,7 +631,9 @@ class _Compiled:
                 mask |= vi_toned[pid][w[s - off : e - off]]
         return mask
 
-    def hits(self, toks: list[str], views: list[tuple[int, str]]) -> list[tuple[int, int, int, int, int, int, int]]:
+    def hits(
+        self, toks: list[str], views: list[tuple[int, str]], found: list[tuple[int, int, int]] | None = None
+    ) -> list[tuple[int, int, int, int, int, int, int]]:
         """Every hit: (segment, pattern id, start, end, accepted bits, n_start, n_end)."""
         if self.ac is None:
             return []
@@ -627,20 +643,22 @@ class _Compiled:
         out = []
         rb = ~self.repeat_bit
         texts = dict(views)
-        for seg, pid, s, e in self.scan(views):
-            text = texts[seg]
-            bits = self.masks[seg][pid] & rb
-            if seg == SEG_V and pid in self.vi_toned:
-                bits |= self.vi_toned[pid][w[s:e]]
+        masks = self.masks
+        vi_toned = self.vi_toned
+        for seg, pid, s, e in self.scan(views, found):
+            bits = masks[seg][pid] & rb
+            if seg == SEG_V and pid in vi_toned:
+                bits |= vi_toned[pid][w[s:e]]
             if not bits:
                 continue
-            if seg in _WORD_SEGS:
+            if seg == SEG_N:
+                ns_, ne_ = s, e
+            elif seg != SEG_ND:  # the word views: token indexes from the spaces before
+                text = texts[seg]
                 ts = text.count(" ", 0, s + 1) - 1
                 te = text.count(" ", 0, e - 1)
                 ns_, ne_ = cum[ts], cum[max(te, ts + 1)]
-            elif seg == SEG_N:
-                ns_, ne_ = s, e
-            else:  # SEG_ND
+            else:
                 if cum_nd is None:
                     cum_nd = [0]
                     for t in toks:
@@ -650,17 +668,26 @@ class _Compiled:
             out.append((seg, pid, s, e, bits, ns_, ne_))
         return out
 
-    def _masked(self, toks: list[str], views: list[tuple[int, str]]) -> int:
-        hits = self.hits(toks, views)
-        spans = [(h[5], h[6]) for h in hits if h[4] & self.spanx]
+    def _masked(
+        self, toks: list[str], views: list[tuple[int, str]], found: list[tuple[int, int, int]] | None = None
+    ) -> int:
+        """The mask without the signals a span exclusion overlaps (N coordinates)."""
+        hits = self.hits(toks, views, found)
+        spanx = self.spanx
+        spans = [(h[5], h[6]) for h in hits if h[4] & spanx]
         excl = self.excl_mask
         mask = 0
         for h in hits:
             bits = h[4]
             mask |= bits & excl
-            a, b = h[5], h[6]
-            if not any(a < d and c < b for c, d in spans):
-                mask |= bits & ~excl
+            sig = bits & ~excl
+            if sig:
+                a, b = h[5], h[6]
+                for c, d in spans:
+                    if a < d and c < b:
+                        break
+                else:
+                    mask |= sig
         return mask & self.keep_mask
 
     def decide(self, mask: int) -> Detection:
