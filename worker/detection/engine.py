@@ -110,6 +110,8 @@ _MEMO_MAX = 100_000
 _F_VI = F_LATIN | F_MARKS  # flags of a Vietnamese query with marks (no digits, no Thai/Korean/Chinese)
 _CACHE_MAX = 256
 _nfkc = unicodedata.normalize
+# a token made only of decimal digits in a words view (\d is exactly str.isdecimal)
+_num_tokens = re.compile(r"(?<= )\d+(?= )").sub
 
 
 def locale_language(locale: str | None) -> str | None:
@@ -169,6 +171,13 @@ class _Source:
 
 
 _ALL_SEGS = frozenset(range(7))
+# the kinds of view and their automata (see _Table.kind_pids)
+_KIND_SEGS = {
+    "word": frozenset({SEG_W, SEG_WV, SEG_S, SEG_V}),
+    "ns": frozenset({SEG_N}),
+    "num": frozenset({SEG_D, SEG_ND}),
+}
+_SEG_KIND = {seg: kind for kind, segs in _KIND_SEGS.items() for seg in segs}
 
 
 class _Table:
@@ -226,8 +235,23 @@ class _Table:
             patterns.setdefault(trig, []).append(_Source(("repeat",), "", _ALL_SEGS, trig, None))
         self.patterns: list[str] = list(patterns)
         self.sources: list[tuple[_Source, ...]] = [tuple(patterns[p]) for p in self.patterns]
+        # every pattern: explain and the rare positional paths scan all views at once
         self.ac = ahocorasick_rs.AhoCorasick(self.patterns)
         self.find = self.ac.find_matches_as_indexes
+        # detect scans each kind of view only for the patterns that can count there
+        # (word terms in W/S/V, nospace terms in N, {num} terms in D/ND; repeat
+        # triggers in all): no hits of Thai/Korean/Chinese terms inside W, no second
+        # copy of every W hit in D. kind -> global pattern ids (local id = index).
+        self.kind_pids: dict[str, list[int]] = {kind: [] for kind in _KIND_SEGS}
+        for pid, srcs in enumerate(self.sources):
+            segs = frozenset().union(*(src.segs for src in srcs))
+            for kind, ksegs in _KIND_SEGS.items():
+                if segs & ksegs:
+                    self.kind_pids[kind].append(pid)
+        self.kind_find = {
+            kind: ahocorasick_rs.AhoCorasick([self.patterns[p] for p in pids]).find_matches_as_indexes
+            for kind, pids in self.kind_pids.items()
+        }
 
 
 class _Compiled:
@@ -351,10 +375,20 @@ class _Compiled:
             self.stemmer = Stemmer(pre, suf, known, infixes=inf, reduplication=red)
 
         self.special = self.repeat_bit | self.spanx
-        self.m_wv = self.masks[SEG_WV]
-        self.m_n = self.masks[SEG_N]
-        self.m_w = self.masks[SEG_W]
-        self.m_v = self.masks[SEG_V]
+        # masks of the per-kind automata used by detect: segment -> local pid -> bits
+        self.local: list[list[int]] = [
+            [self.masks[seg][pid] for pid in table.kind_pids[_SEG_KIND[seg]]] for seg in range(7)
+        ]
+        self.find_w = table.kind_find["word"]
+        self.find_n = table.kind_find["ns"]
+        self.find_num = table.kind_find["num"]
+        self.m_wv = self.local[SEG_WV]
+        self.m_w = self.local[SEG_W]
+        self.m_v = self.local[SEG_V]
+        self.m_n = self.local[SEG_N]
+        # toned Vietnamese checks by local (word automaton) pid
+        w_local = {pid: i for i, pid in enumerate(table.kind_pids["word"])}
+        self.vi_toned_w = {w_local[pid]: chk for pid, chk in self.vi_toned.items()}
         self.stem = self.stemmer.stem if self.stemmer is not None else None
         self.sfrag = (
             _Cache(lambda raw, stem=self.stem: " ".join(map(stem, _WORDS[raw].split())))  # type: ignore[misc]
@@ -407,11 +441,11 @@ class _Compiled:
         if v is not None:
             out.append((SEG_V, v))
         if flags & F_DIGITS and (self.has_wnum or (self.has_nnum and ns)):
-            dt = [NUM_TOKEN if t.isdecimal() else t for t in w.split()]
-            if self.has_wnum:
-                out.append((SEG_D, strip_marks(" " + " ".join(dt) + " ")))
+            d = _num_tokens(NUM_TOKEN, w)  # digit-only tokens -> "#"
+            if self.has_wnum:  # (strip_marks is the identity without F_MARKS)
+                out.append((SEG_D, strip_marks(d) if flags & F_MARKS else d))
             if self.has_nnum and ns:
-                out.append((SEG_ND, "".join(dt)))
+                out.append((SEG_ND, d.replace(" ", "")))
         return out
 
     # -- detection -------------------------------------------------------------------
@@ -592,8 +626,58 @@ class _Compiled:
                 if pure:
                     self._remember(mask, d)
                 return d
-            mask = self._masked(toks if toks is not None else w.split(), views, found)
+            if found is not None and (len(views) == 1 or views[1][0] == SEG_V):
+                mask = self._masked_direct(views, found)
+            else:
+                mask = self._masked(toks if toks is not None else w.split(), views, found)
         return self.decide(mask)
+
+    def _masked_direct(self, views: list[tuple[int, str]], found: list[tuple[int, int, int]]) -> int:
+        """``_masked`` for views sharing one coordinate system: one view, or W + V (strip_marks
+        keeps lengths). Overlaps are compared there instead of in N coordinates: a word
+        pattern starts with the space before its first token and covers whole tokens (a
+        trailing ``*`` at least the first letter of the last one), so two word hits share a
+        token exactly when their character ranges without that leading space overlap.
+        """
+        seg0, t0 = views[0]
+        a0 = self.masks[seg0]
+        b1 = len(t0) + 1
+        a1 = self.m_v
+        vi_toned = self.vi_toned
+        lead = 0 if seg0 == SEG_N else 1
+        excl = self.excl_mask
+        spanx = self.spanx
+        rb = ~self.repeat_bit
+        spans = []
+        sigs = []
+        mask = 0
+        for pid, s, e in found:
+            if s < b1:
+                bits = a0[pid] & rb
+            else:  # the V view (same offsets as W)
+                s -= b1
+                e -= b1
+                bits = a1[pid]
+                if pid in vi_toned:
+                    bits |= vi_toned[pid][t0[s:e]]
+                bits &= rb
+            if not bits:
+                continue
+            x = bits & excl
+            if x:
+                mask |= x
+                if x & spanx:
+                    spans.append((s + lead, e))
+            sig = bits & ~excl
+            if sig:
+                sigs.append((s + lead, e, sig))
+        for lo, hi, sig in sigs:
+            for c, d in spans:
+                if lo < d and c < hi:
+                    break
+            else:
+                mask |= sig
+        return mask & self.keep_mask
 
     def tokens(self, query: str) -> list[str]:
         """The tokens ``detect`` ends up matching (repeats collapsed when the automaton saw one)."""
@@ -634,27 +718,40 @@ class _Compiled:
     def hits(
         self, toks: list[str], views: list[tuple[int, str]], found: list[tuple[int, int, int]] | None = None
     ) -> list[tuple[int, int, int, int, int, int, int]]:
-        """Every hit: (segment, pattern id, start, end, accepted bits, n_start, n_end)."""
+        """Every hit with signal bits: (segment, pattern id, start, end, accepted bits,
+        n_start, n_end); ``found`` as in ``scan``."""
         if self.ac is None:
             return []
+        if found is None:
+            found = self.find("\0".join([text for _, text in views]), True)
         w = views[0][1]
-        cum = [0, *itertools.accumulate(map(len, toks))]
-        cum_nd = None
-        out = []
         rb = ~self.repeat_bit
-        texts = dict(views)
         masks = self.masks
         vi_toned = self.vi_toned
-        for seg, pid, s, e in self.scan(views, found):
+        layout = []  # (end of the view in the joined text, its offset, segment, text)
+        pos = 0
+        for seg, text in views:
+            layout.append((pos + len(text), pos, seg, text))
+            pos += len(text) + 1
+        cum: list[int] | None = None
+        cum_nd: list[int] | None = None
+        out = []
+        for pid, s, e in found:
+            for end, off, seg, text in layout:  # hits never span the NUL separators
+                if s < end:
+                    break
+            s -= off
+            e -= off
             bits = masks[seg][pid] & rb
             if seg == SEG_V and pid in vi_toned:
                 bits |= vi_toned[pid][w[s:e]]
             if not bits:
                 continue
+            if cum is None:
+                cum = [0, *itertools.accumulate(map(len, toks))]
             if seg == SEG_N:
                 ns_, ne_ = s, e
             elif seg != SEG_ND:  # the word views: token indexes from the spaces before
-                text = texts[seg]
                 ts = text.count(" ", 0, s + 1) - 1
                 te = text.count(" ", 0, e - 1)
                 ns_, ne_ = cum[ts], cum[max(te, ts + 1)]
