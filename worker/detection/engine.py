@@ -480,10 +480,11 @@ class _Compiled:
         return any(map(self._stem_changes, parts))  # type: ignore[arg-type]
 
     def detect(self, query: str) -> Detection:
-        # Fast paths for the common shapes; every path makes one automaton call over
-        # its views and ends in _outcome. They agree with the general path (_views,
-        # _mask, _finish): tests/detection/test_equivalence.py checks it against
-        # explain, which rebuilds the decision from each hit.
+        # Fast paths for the common shapes of query, cheapest first. Each scans its
+        # views with the automaton of their kind and ends in ``_outcomes`` (or
+        # ``_resolve``). They agree with the general path (``_views`` +
+        # ``_detect_views``) and with explain, which rebuilds the decision hit by hit
+        # on the full automaton: see tests/detection/test_equivalence.py.
         if query.isascii():
             s = query.lower()
             if not s.encode().translate(None, _LOWER_SPACE):
@@ -496,7 +497,7 @@ class _Compiled:
                 stem_changes = self._stem_changes
                 if stem_changes is not None and any(map(stem_changes, parts)):
                     return self._detect_views(w, [(SEG_WV, w), (SEG_S, self._stem_view(parts))])
-                hits = self.find(w, True)
+                hits = self.find_w(w, True)
                 if not hits:
                     return NOT_GBV
                 arr = self.m_wv
@@ -515,16 +516,7 @@ class _Compiled:
             if self.has_ns and ns_words_only(s):
                 # Thai/Korean/Chinese words only: the N view is the query without spaces
                 parts = s.split()
-                n = "".join(parts)
-                hits = self.find(n, True)
-                if not hits:
-                    return NOT_GBV
-                arr = self.m_n
-                mask = 0
-                for pid, _s, _e in hits:
-                    mask |= arr[pid]
-                d = self._outcomes.get(mask)
-                return d if d is not None else self._resolve(" " + " ".join(parts) + " ", [(SEG_N, n)], mask, hits)
+                return self._detect_n(" " + " ".join(parts) + " ", "".join(parts))
             if self.vi_only and latin_words_only(s):
                 parts = s.split()
                 w = " " + " ".join(parts) + " "
@@ -532,33 +524,35 @@ class _Compiled:
                     return self._detect_vi(w, toneless_text(w))
             w, flags, parts = prepare_folded(s)
         if flags == F_NS and self.has_ns:
-            # only Thai/Korean/Chinese words (no Latin, digits or marks): N view only
-            n = w.replace(" ", "")
-            hits = self.find(n, True)
-            if not hits:
-                return NOT_GBV
-            arr = self.m_n
-            mask = 0
-            for pid, _s, _e in hits:
-                mask |= arr[pid]
-            d = self._outcomes.get(mask)
-            return d if d is not None else self._resolve(w, [(SEG_N, n)], mask, hits)
+            return self._detect_n(w, w.replace(" ", ""))
         if len(w) < 3:
             return NOT_GBV
         if flags == _F_VI and self.vi_only:
             return self._detect_vi(w, toneless_view(parts))
         return self._detect_views(w, self._views(w, flags, parts))
 
+    def _detect_n(self, w: str, n: str) -> Detection:
+        """Only Thai/Korean/Chinese words (no Latin, digits or marks): the N view only."""
+        hits = self.find_n(n, True)
+        if not hits:
+            return NOT_GBV
+        arr = self.m_n
+        mask = 0
+        for pid, _s, _e in hits:
+            mask |= arr[pid]
+        d = self._outcomes.get(mask)
+        return d if d is not None else self._resolve(w, [(SEG_N, n)], mask, hits)
+
     def _detect_vi(self, w: str, v: str) -> Detection:
         """Vietnamese with marks, no digits, no affix language: W (other languages on
         the toned text) then V (Vietnamese terms on the toneless text), one automaton call."""
         b1 = len(w) + 1
-        hits = self.find(w + "\0" + v, True)
+        hits = self.find_w(w + "\0" + v, True)
         if not hits:
             return NOT_GBV
         a0 = self.m_w
         a1 = self.m_v
-        vi_toned = self.vi_toned
+        vi_toned = self.vi_toned_w
         mask = 0
         for pid, s, e in hits:
             if s < b1:
@@ -571,26 +565,69 @@ class _Compiled:
         return d if d is not None else self._resolve(w, [(SEG_W, w), (SEG_V, v)], mask, hits)
 
     def _detect_views(self, w: str, views: list[tuple[int, str]]) -> Detection:
-        """The general path: any views (see ``_views``), one automaton call."""
-        found = self.find(views[0][1] if len(views) == 1 else "\0".join([t for _, t in views]), True)
-        if not found:
-            return NOT_GBV
-        if len(views) == 2 and views[1][0] != SEG_V:
-            (k0, t0), (k1, _t1) = views
-            a0, a1 = self.masks[k0], self.masks[k1]
-            b1 = len(t0) + 1
-            mask = 0
-            for pid, s, _e in found:
-                mask |= a0[pid] if s < b1 else a1[pid]
-        else:
-            mask = self._mask(views, found)
+        """The general path: any views (see ``_views``), one automaton call per kind."""
+        local = self.local
+        mask = 0
+        word: list[tuple[int, str]] = []
+        num: list[tuple[int, str]] = []
+        found = None  # the hits, when all views went through one call
+        for view in views:
+            seg = view[0]
+            if seg == SEG_N:
+                arr = local[SEG_N]
+                found = self.find_n(view[1], True)
+                for pid, _s, _e in found:
+                    mask |= arr[pid]
+            elif seg >= SEG_D:
+                num.append(view)
+            else:
+                word.append(view)
+        if word:
+            found = self.find_w(word[0][1] if len(word) == 1 else "\0".join([t for _, t in word]), True)
+            mask |= self._local_mask(word, found)
+        if num:
+            mask |= self._local_mask(num, self.find_num("\0".join([t for _, t in num]), True))
         d = self._outcomes.get(mask)
-        return d if d is not None else self._resolve(w, views, mask, found)
+        if d is not None:
+            return d
+        if len(views) > 2 or (len(views) == 2 and views[1][0] != SEG_V):
+            found = None  # several calls (or S, D views): the positional path scans again
+        return self._resolve(w, views, mask, found)
+
+    def _local_mask(self, views: list[tuple[int, str]], found: list[tuple[int, int, int]]) -> int:
+        """OR of the signal bits of the hits of one per-kind automaton over ``views``
+        joined by NUL (Vietnamese marks checked)."""
+        local = self.local
+        mask = 0
+        if len(views) == 1:
+            arr = local[views[0][0]]
+            for pid, _s, _e in found:
+                mask |= arr[pid]
+            return mask
+        w = views[0][1]
+        vi_toned = self.vi_toned_w
+        ends = []  # (end of the view in the joined text, its offset, masks, is V)
+        pos = 0
+        for seg, text in views:
+            ends.append((pos + len(text), pos, local[seg], seg == SEG_V))
+            pos += len(text) + 1
+        for pid, s, e in found:
+            for end, off, arr, is_v in ends:  # hits never span the NUL separators
+                if s < end:
+                    break
+            mask |= arr[pid]
+            if is_v and pid in vi_toned:
+                mask |= vi_toned[pid][w[s - off : e - off]]
+        return mask
 
     def _resolve(
-        self, w: str, views: list[tuple[int, str]], mask: int, found: list[tuple[int, int, int]]
+        self, w: str, views: list[tuple[int, str]], mask: int, found: list[tuple[int, int, int]] | None
     ) -> Detection:
-        """A mask not in ``_outcomes``: decide it, or take the positional path."""
+        """A mask not in ``_outcomes``: decide it, or take the positional path.
+
+        ``found``: the hits of the one per-kind automaton call over ``views`` (one view,
+        or W + V), else None.
+        """
         if mask & self.special:
             return self._finish(w, views, mask, found)
         d = self.decide(mask)
@@ -626,24 +663,26 @@ class _Compiled:
                 if pure:
                     self._remember(mask, d)
                 return d
-            if found is not None and (len(views) == 1 or views[1][0] == SEG_V):
+            if found is not None:
                 mask = self._masked_direct(views, found)
             else:
-                mask = self._masked(toks if toks is not None else w.split(), views, found)
+                mask = self._masked(toks if toks is not None else w.split(), views)
         return self.decide(mask)
 
     def _masked_direct(self, views: list[tuple[int, str]], found: list[tuple[int, int, int]]) -> int:
-        """``_masked`` for views sharing one coordinate system: one view, or W + V (strip_marks
-        keeps lengths). Overlaps are compared there instead of in N coordinates: a word
-        pattern starts with the space before its first token and covers whole tokens (a
-        trailing ``*`` at least the first letter of the last one), so two word hits share a
-        token exactly when their character ranges without that leading space overlap.
+        """``_masked`` for views sharing one coordinate system, from the hits of their
+        per-kind automaton call: one view, or W + V (strip_marks keeps lengths).
+
+        Overlaps are compared there instead of in N coordinates: a word pattern starts
+        with the space before its first token and covers whole tokens (with a trailing
+        ``*``, at least the first letter of the last one), so two word hits share a token
+        exactly when their character ranges without that leading space overlap.
         """
         seg0, t0 = views[0]
-        a0 = self.masks[seg0]
+        a0 = self.local[seg0]
         b1 = len(t0) + 1
         a1 = self.m_v
-        vi_toned = self.vi_toned
+        vi_toned = self.vi_toned_w
         lead = 0 if seg0 == SEG_N else 1
         excl = self.excl_mask
         spanx = self.spanx
