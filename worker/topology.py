@@ -1,12 +1,13 @@
 """The stream, top to bottom: search topic in -> parse -> detect -> choose notice -> emit -> count.
 
 One agent, concurrency 1 (faust#606: concurrency > 1 commits past unprocessed
-messages). The consumer transport (worker/transport.py) delivers the records of one
-partition fetch as one Faust event; Faust acks a chunk's offsets only after the loop
-body returns, and the body returns only after the broker has acknowledged every notice
-and dead letter of the chunk. That is the at-least-once contract: a crash replays at
-most the unacknowledged chunks, and notice ids are deterministic so downstream
-de-duplicates repeats.
+messages). The consumer transport (worker/transport.py) hands the agent the records of
+one partition fetch as one Faust event (a chunk). The agent emits each chunk's notices
+and dead letters; worker/delivery.py acks the chunk's event, in order, only once the
+broker has acknowledged all of them, so Faust commits an offset only after everything
+produced for the events before it is delivered. That is the at-least-once contract: a
+crash replays at most the unacknowledged chunks, and notice ids are deterministic so
+downstream de-duplicates repeats.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import logging
 import signal
 import time
 from time import perf_counter
-from typing import NamedTuple
+from typing import Sequence
 
 from worker.app import app, config, dead_letter_topic, metrics, notice_topic, search_topic, settings
-from worker.events import InvalidEvent, NoticeDisplay, encode_dead_letter, parse_search_event
+from worker.delivery import InOrderDelivery, Outgoing
+from worker.events import InvalidEvent, encode_dead_letter, parse_search_event
 from worker.notices.selection import choose_notice
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,6 @@ log = logging.getLogger(__name__)
 # session ids). It stays at INFO even under `-l debug`; the handlers still apply higher levels.
 logging.getLogger("aiokafka").setLevel(logging.INFO)
 
-RETRY_BACKOFF_S = (0.5, 1, 2, 5)
 LAG_REQUEST_TIMEOUT_S = 4.0
 NOTICES = notice_topic.get_topic_name()
 DEAD_LETTERS = dead_letter_topic.get_topic_name()
@@ -38,100 +39,69 @@ DEAD_LETTERS = dead_letter_topic.get_topic_name()
 MAX_DEAD_LETTER_ORIGINAL = max(1024, (app.conf.producer_max_request_size - 64 * 1024) * 3 // 4)
 
 
-class Outgoing(NamedTuple):
-    """A record to send, with what to count once the broker acknowledges it."""
-
-    topic: str
-    key: bytes | None
-    value: bytes
-    notice: NoticeDisplay | None     # None for a dead letter
-    reason: str | None               # dead-letter reason
-
-
 @app.agent(search_topic, concurrency=1)
-async def handle_search_events(chunks):
-    # One Faust event per fetched chunk of one partition (worker/transport.py); Faust acks
-    # the chunk, and so commits its offsets, only after this body has returned for it.
-    async for records in chunks:
-        current = config.current          # reloads swap between chunks, never inside one
-        outgoing: list[Outgoing] = []
-        searches: collections.Counter = collections.Counter()
-        durations: list[float] = []
-        for record in records:
-            started = perf_counter()
-            # parse
-            try:
-                search = parse_search_event(record.value, settings.max_event_bytes)
-            except InvalidEvent as bad:
-                # An original too big for one producer request is cut, or its dead letter
-                # could never be delivered (and the partition would wait on it forever).
-                original = record.value[:MAX_DEAD_LETTER_ORIGINAL] if record.value else record.value
-                outgoing.append(Outgoing(DEAD_LETTERS, record.key, encode_dead_letter(
-                    bad.reason, record.topic, record.partition, record.offset, original,
-                    time.time_ns() // 1_000_000), None, bad.reason))
-                continue
-            try:
-                # detect
-                detection = current.detector.detect(search.query, search.country, search.locale)
-                # choose notice
-                notice = choose_notice(current.registry, search, detection.category, current.detector_version,
-                                       current.config_version) if detection.is_gbv else None
-            except Exception as exc:  # noqa: BLE001 - an event must never stop the stream
-                # Only the type is logged: an exception's message may quote the query.
-                log.error("Detection failed on an event (%s); dead-lettered as internal_error", type(exc).__name__)
-                outgoing.append(Outgoing(DEAD_LETTERS, record.key, encode_dead_letter(
-                    "internal_error", record.topic, record.partition, record.offset, record.value,
-                    time.time_ns() // 1_000_000), None, "internal_error"))
-                continue
-            searches[search.country] += 1
-            if detection.is_gbv:
-                if notice is None:
-                    metrics.unsupported_country.inc()
-                else:
-                    # emit (keyed like the search event, so a key's notices stay in order)
-                    outgoing.append(Outgoing(NOTICES, record.key or search.event_id.encode(),
-                                             notice.encode(time.time_ns() // 1_000_000), notice, None))
-            durations.append(perf_counter() - started)
-        # count (per chunk: the per-event metric calls cost more than the events)
-        metrics.count_searches(searches)
-        metrics.processing.observe_many(durations)
-        if outgoing:
-            await deliver(outgoing)
-            count(outgoing)
+async def handle_search_events(stream):
+    chunks = stream.noack()           # acked by the delivery, in order, once delivered
+    delivery = InOrderDelivery(send, chunks.ack, count, count_send_errors)
+    delivery.start()
+    try:
+        async for event in chunks.events():
+            current = config.current      # reloads swap between chunks, never inside one
+            outgoing: list[Outgoing] = []
+            searches: collections.Counter = collections.Counter()
+            durations: list[float] = []
+            for record in event.value:
+                started = perf_counter()
+                # parse
+                try:
+                    search = parse_search_event(record.value, settings.max_event_bytes)
+                except InvalidEvent as bad:
+                    outgoing.append(dead_letter(record, bad.reason))
+                    continue
+                try:
+                    # detect
+                    detection = current.detector.detect(search.query, search.country, search.locale)
+                    # choose notice
+                    notice = choose_notice(current.registry, search, detection.category,
+                                           current.detector_version, current.config_version
+                                           ) if detection.is_gbv else None
+                except Exception as exc:  # noqa: BLE001 - an event must never stop the stream
+                    # Only the type is logged: an exception's message may quote the query.
+                    log.error("Detection failed on an event (%s); dead-lettered as internal_error",
+                              type(exc).__name__)
+                    outgoing.append(dead_letter(record, "internal_error"))
+                    continue
+                searches[search.country] += 1
+                if detection.is_gbv:
+                    if notice is None:
+                        metrics.unsupported_country.inc()
+                    else:
+                        # emit (keyed like the search event, so a key's notices stay in order)
+                        outgoing.append(Outgoing(NOTICES, record.key or search.event_id.encode(),
+                                                 notice.encode(time.time_ns() // 1_000_000), notice, None))
+                durations.append(perf_counter() - started)
+            # count (per chunk: the per-event metric calls cost more than the events)
+            metrics.count_searches(searches)
+            metrics.processing.observe_many(durations)
+            await delivery.submit(event, outgoing)
+    finally:
+        await delivery.close()        # a graceful stop acks (and so commits) what was delivered
 
 
-async def deliver(outgoing: list[Outgoing]) -> None:
-    """Send and wait for every acknowledgement; retry what failed until it is acknowledged.
-
-    The batch's offsets are not committed before this returns, so a broker outage
-    delays the stream instead of losing notices."""
-    producer = app.producer
-    pending = outgoing
-    attempt = 0
-    while pending:
-        futures = []
-        for o in pending:
-            try:
-                futures.append(await producer.send(o.topic, o.key, o.value, None, None, None))
-            except Exception as exc:  # noqa: BLE001 - raised at send (e.g. too large): retried like a failed ack
-                failed_send = asyncio.get_running_loop().create_future()
-                failed_send.set_exception(exc)
-                futures.append(failed_send)
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        failed = [o for o, r in zip(pending, results) if isinstance(r, BaseException)]
-        if not failed:
-            return
-        error = next(r for r in results if isinstance(r, BaseException))
-        metrics.broker_errors.labels("send").inc(len(failed))
-        delay = RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)]
-        log.warning("Broker did not acknowledge %d of %d records (%s); retrying in %.1fs",
-                    len(failed), len(pending), type(error).__name__, delay)
-        attempt += 1
-        await asyncio.sleep(delay)
-        pending = failed
+def dead_letter(record, reason: str) -> Outgoing:
+    # An original too big for one producer request is cut, or its dead letter could never
+    # be delivered (and the partition would wait on it forever).
+    original = record.value[:MAX_DEAD_LETTER_ORIGINAL] if record.value else record.value
+    return Outgoing(DEAD_LETTERS, record.key, encode_dead_letter(
+        reason, record.topic, record.partition, record.offset, original, time.time_ns() // 1_000_000), None, reason)
 
 
-def count(outgoing: list[Outgoing]) -> None:
+async def send(o: Outgoing) -> asyncio.Future:
+    return await app.producer.send(o.topic, o.key, o.value, None, None, None)
+
+
+def count(outgoing: Sequence[Outgoing]) -> None:
+    """Impressions and dead letters, once the broker has acknowledged them."""
     now = time.time()
     for o in outgoing:
         if o.notice is not None:
@@ -140,6 +110,10 @@ def count(outgoing: list[Outgoing]) -> None:
             metrics.event_to_notice.observe(max(0.0, now - n.search_ts_ms / 1000))
         else:
             metrics.count_dead_letter(o.reason or "unknown")
+
+
+def count_send_errors(failed: int, _error: BaseException) -> None:
+    metrics.broker_errors.labels("send").inc(failed)
 
 
 @app.task
