@@ -42,18 +42,22 @@ def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
             time.sleep(0.05)
 
 
-def broker_command(port: int, host: str = "127.0.0.1", extra: Sequence[str] = ()) -> list[str]:
-    url = f"tcp://{host}:{port}"
-    return [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url, *extra]
+def broker_command(port: int, host: str = "127.0.0.1", extra: Sequence[str] = (),
+                   advertised_port: int | None = None) -> list[str]:
+    """Tansu listening on host:port; clients are told to connect to host:advertised_port
+    (a proxy in front of it, for the fault and kcat tests), by default the same port."""
+    return [broker_binary(), "broker", "--listener-url", f"tcp://{host}:{port}",
+            "--advertised-listener-url", f"tcp://{host}:{advertised_port or port}", *extra]
 
 
 class DevBroker:
     """A Tansu broker process on 127.0.0.1:port (memory storage)."""
 
     def __init__(self, port: int | None = None, host: str = "127.0.0.1", extra_args: Sequence[str] = (),
-                 log_path: Path | None = None, env: dict | None = None) -> None:
+                 log_path: Path | None = None, env: dict | None = None, advertised_port: int | None = None) -> None:
         self.host = host
         self.port = port or free_port()
+        self.advertised_port = advertised_port or self.port
         self.extra_args = list(extra_args)
         self.log_path = log_path
         self.env = env
@@ -66,7 +70,7 @@ class DevBroker:
     def start(self, timeout: float = 15.0) -> "DevBroker":
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            broker_command(self.port, self.host, self.extra_args), stdout=out, stderr=subprocess.STDOUT,
+            broker_command(self.port, self.host, self.extra_args, self.advertised_port), stdout=out, stderr=subprocess.STDOUT,
             env={**os.environ, **(self.env or {})}, start_new_session=True)
         try:
             wait_for_port(self.host, self.port, timeout)

@@ -179,13 +179,14 @@ class Record:
 
 
 async def consume_async(bootstrap: str, topic: str, *, expect: int | None = None, timeout: float = 60.0,
-                        idle: float = 3.0) -> list[Record]:
+                        idle: float = 3.0, **client_options) -> list[Record]:
     """Read a topic from the beginning until `expect` records arrived (or `idle` s of silence
-    when expect is None), at most `timeout` seconds."""
+    when expect is None), at most `timeout` seconds. `client_options` go to the consumer
+    (security settings, for example)."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+                                enable_auto_commit=False, group_id=None, **client_options)
     await consumer.start()
     records: list[Record] = []
     deadline = time.monotonic() + timeout
@@ -197,11 +198,10 @@ async def consume_async(bootstrap: str, topic: str, *, expect: int | None = None
                 for m in messages:
                     records.append(Record(m.partition, m.offset, m.key, m.value, m.timestamp))
                 last = time.monotonic()
-            if expect is not None and len(records) >= expect:
-                # Keep reading briefly so that surplus records (duplicates) are seen too.
-                if time.monotonic() - last > 0.5:
-                    break
-            elif expect is None and records and time.monotonic() - last > idle:
+            quiet = time.monotonic() - last
+            # With `expect`, keep reading briefly so that surplus records (duplicates) are seen too.
+            if (expect is not None and len(records) >= expect and quiet > 0.5) or \
+                    (expect is None and records and quiet > idle):
                 break
     finally:
         await consumer.stop()

@@ -14,9 +14,11 @@ produced by reading the output topics and the consumer group's committed offsets
 
 from __future__ import annotations
 
+
 import asyncio
 import base64
 import collections
+import functools
 import hashlib
 import hmac
 import os
@@ -32,7 +34,7 @@ from typing import Iterable, Sequence
 
 import orjson
 
-from worker.broker import DevBroker, broker_binary, wait_for_port
+from worker.broker import DevBroker
 from worker.events import notice_event_id, parse_search_event
 from worker.notices.selection import choose_notice
 from worker.runtime import load_runtime_config
@@ -58,23 +60,7 @@ class FaultBroker(DevBroker):
     """Tansu on a free port; `advertised_port` lets clients be routed through a proxy or front."""
 
     def __init__(self, log_path: Path, advertised_port: int | None = None, extra_args: Sequence[str] = ()) -> None:
-        super().__init__(log_path=log_path, extra_args=extra_args)
-        self.advertised_port = advertised_port or self.port
-
-    def command(self) -> list[str]:
-        return [broker_binary(), "broker", "--listener-url", f"tcp://{self.host}:{self.port}",
-                "--advertised-listener-url", f"tcp://{self.host}:{self.advertised_port}", *self.extra_args]
-
-    def start(self, timeout: float = 15.0) -> "FaultBroker":
-        out = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        try:
-            wait_for_port(self.host, self.port, timeout)
-        except TimeoutError:
-            self.stop()
-            raise
-        return self
+        super().__init__(log_path=log_path, extra_args=extra_args, advertised_port=advertised_port)
 
 
 # -- a TLS and SASL/SCRAM-SHA-512 front ------------------------------------------------------
@@ -543,32 +529,4 @@ async def produce_secure(bootstrap: str, topic: str, records: Sequence[tuple[byt
 
 def consume_secure(options: dict):
     """A `consume` with security options, for `account(read=...)`."""
-    from aiokafka import AIOKafkaConsumer
-
-    async def run(bootstrap: str, topic: str, *, expect: int | None = None, timeout: float = 60.0,
-                  idle: float = 3.0) -> list[Record]:
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                    enable_auto_commit=False, group_id=None, **options)
-        await consumer.start()
-        records: list[Record] = []
-        deadline = time.monotonic() + timeout
-        last = time.monotonic()
-        try:
-            while time.monotonic() < deadline:
-                batch = await consumer.getmany(timeout_ms=200, max_records=10000)
-                for messages in batch.values():
-                    for m in messages:
-                        records.append(Record(m.partition, m.offset, m.key, m.value, m.timestamp))
-                    last = time.monotonic()
-                quiet = time.monotonic() - last
-                if (expect is not None and len(records) >= expect and quiet > 0.5) or \
-                        (expect is None and records and quiet > idle):
-                    break
-        finally:
-            await consumer.stop()
-        return records
-
-    def read(bootstrap: str, topic: str, **kwargs) -> list[Record]:
-        return asyncio.run(run(bootstrap, topic, **kwargs))
-
-    return read
+    return functools.partial(consume, **options)
