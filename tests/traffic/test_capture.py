@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from traffic_helpers import popen_cli, run_cli
+from worker.events import rfc3339
 from worker.testing import consume, search_event
 from worker.traffic.capture import parse_partition_offset, parse_time
 from worker.traffic.records import decode_line, encode_record
@@ -169,10 +170,15 @@ def test_until_limit_and_from_offset(broker, topics, timed, tmp_path):
 
 def test_capture_follows_live_records_until_the_given_time(broker, topics, tmp_path):
     out = tmp_path / "live.jsonl"
-    process = popen_cli("capture", topics.search, "--out", str(out), "--since", "now", "--until", "+4s",
+    # Absolute times, taken before the process starts: however long its start-up takes on a
+    # loaded machine, the records produced below fall inside [since, until].
+    start = time.time()
+    since = rfc3339(int(start * 1000))
+    until = rfc3339(int((start + 6) * 1000))
+    process = popen_cli("capture", topics.search, "--out", str(out), "--since", since, "--until", until,
                         bootstrap=broker.bootstrap)
     try:
-        time.sleep(1.5)                        # records after --since now are captured wherever it stands
+        time.sleep(1.5)                        # usually while the capture is already following live records
         values = [search_event(f"live-{i}", "weather", "SG") for i in range(3)]
         from worker.testing import produce
         produce(broker.bootstrap, topics.search, values)
