@@ -1,6 +1,6 @@
 """The real lexicons (config/) against the development sets (tests/data/).
 
-Reads tests/data/gbv-dev.jsonl if present, else every tests/data/dev/*.jsonl, and
+Reads tests/data/gbv-dev.jsonl and
 requires precision >= 0.97 and recall >= 0.95 for every country present.
 """
 
@@ -19,10 +19,7 @@ MIN_RECALL = 0.95
 
 
 def dev_files() -> list[Path]:
-    single = DATA / "gbv-dev.jsonl"
-    if single.is_file():
-        return [single]
-    return sorted((DATA / "dev").glob("*.jsonl"))
+    return [DATA / "gbv-dev.jsonl"]
 
 
 def _rows() -> list[dict]:

@@ -95,7 +95,7 @@ def test_200k_events_take_a_few_seconds():
 
 def test_the_pools_are_not_the_detection_development_set():
     dev = set()
-    for path in (ROOT / "tests" / "data" / "dev").glob("*.jsonl"):
+    for path in [ROOT / "tests" / "data" / "gbv-dev.jsonl"]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 dev.add(json.loads(line)["q"].strip().lower())

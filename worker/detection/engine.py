@@ -6,10 +6,20 @@ Usage::
     det.detect("suami saya memukul saya", "ID")  # Detection(is_gbv=True, category=..., rule_ids=(...))
     det.explain("pukul 5 sore", "ID")            # dict: views, rules, exclusions, decision
 
-No I/O happens on the detect path. One Aho-Corasick automaton holds the patterns of
-every lexicon (so it stays hot in the CPU cache); each set of active languages
-(country languages + en + locale language) gets its own per-pattern signal masks and
-decision memo, compiled on first use and cached.
+No I/O happens on the detect path. The patterns of every lexicon are shared by all
+countries: one automaton for the word views (W, S, V, D) and one for the nospace views
+(N, ND), plus one with everything for explain and the rare positional paths. Each set
+of active languages (country languages + en + locale language) gets its own
+per-pattern signal masks and decision memo, compiled on first use and cached.
+
+Speed (``python -m worker.detection.throughput``): ``detect`` first tries fast paths
+for the common shapes of query (ASCII words; Thai/Korean/Chinese words; Vietnamese
+words with marks, scanned on the toneless view only; ASCII words and numbers), where
+one regex or byte test shows that normalisation leaves every token unchanged, so no
+per-token cache is consulted; each path makes one automaton call and ends in a memo
+from signal mask to outcome. Everything else takes the general path (``prepare`` +
+``_views``). tests/detection/test_equivalence.py checks every path against
+``explain``, which rebuilds the decision hit by hit.
 
 Views of a query (see normalize.py) and what is matched in each:
 - W  words ``" a b c "``: Latin terms as ``" term "`` (whole words) or ``" pre"``
@@ -110,8 +120,11 @@ _MEMO_MAX = 100_000
 _F_VI = F_LATIN | F_MARKS  # flags of a Vietnamese query with marks (no digits, no Thai/Korean/Chinese)
 _CACHE_MAX = 256
 _nfkc = unicodedata.normalize
-# a token made only of decimal digits in a words view (\d is exactly str.isdecimal)
-_num_tokens = re.compile(r"(?<= )\d+(?= )").sub
+# " " + a token made only of decimal digits, in a words view (\d is exactly
+# str.isdecimal; tokens are separated by single spaces and padded)
+_num_tokens = re.compile(r" \d+(?= )").sub
+# ASCII letters -> "a", digits -> "0" (to find a letter next to a digit with `in`)
+_LETTER_DIGIT = bytes(0x61 if 0x61 <= c <= 0x7A else 0x30 if 0x30 <= c <= 0x39 else c for c in range(256))
 
 
 def locale_language(locale: str | None) -> str | None:
@@ -173,9 +186,8 @@ class _Source:
 _ALL_SEGS = frozenset(range(7))
 # the kinds of view and their automata (see _Table.kind_pids)
 _KIND_SEGS = {
-    "word": frozenset({SEG_W, SEG_WV, SEG_S, SEG_V}),
-    "ns": frozenset({SEG_N}),
-    "num": frozenset({SEG_D, SEG_ND}),
+    "word": frozenset({SEG_W, SEG_WV, SEG_S, SEG_V, SEG_D}),
+    "ns": frozenset({SEG_N, SEG_ND}),
 }
 _SEG_KIND = {seg: kind for kind, segs in _KIND_SEGS.items() for seg in segs}
 
@@ -238,10 +250,10 @@ class _Table:
         # every pattern: explain and the rare positional paths scan all views at once
         self.ac = ahocorasick_rs.AhoCorasick(self.patterns)
         self.find = self.ac.find_matches_as_indexes
-        # detect scans each kind of view only for the patterns that can count there
-        # (word terms in W/S/V, nospace terms in N, {num} terms in D/ND; repeat
-        # triggers in all): no hits of Thai/Korean/Chinese terms inside W, no second
-        # copy of every W hit in D. kind -> global pattern ids (local id = index).
+        # detect scans the word views (W, S, V, D) and the nospace ones (N, ND) each
+        # with an automaton of the patterns that can count there (repeat triggers in
+        # both): no hits of Thai/Korean/Chinese terms inside W, none of word terms in N.
+        # kind -> global pattern ids (local id = index).
         self.kind_pids: dict[str, list[int]] = {kind: [] for kind in _KIND_SEGS}
         for pid, srcs in enumerate(self.sources):
             segs = frozenset().union(*(src.segs for src in srcs))
@@ -381,14 +393,12 @@ class _Compiled:
         ]
         self.find_w = table.kind_find["word"]
         self.find_n = table.kind_find["ns"]
-        self.find_num = table.kind_find["num"]
         self.m_wv = self.local[SEG_WV]
         self.m_w = self.local[SEG_W]
         self.m_v = self.local[SEG_V]
         self.m_n = self.local[SEG_N]
-        # toned Vietnamese checks by local (word automaton) pid
-        w_local = {pid: i for i, pid in enumerate(table.kind_pids["word"])}
-        self.vi_toned_w = {w_local[pid]: chk for pid, chk in self.vi_toned.items()}
+        # toned Vietnamese checks by local (word automaton) pid, None where there is none
+        self.vi_toned_w: list[_ViCheck | None] = [self.vi_toned.get(pid) for pid in table.kind_pids["word"]]
         self.stem = self.stemmer.stem if self.stemmer is not None else None
         self.sfrag = (
             _Cache(lambda raw, stem=self.stem: " ".join(map(stem, _WORDS[raw].split())))  # type: ignore[misc]
@@ -413,6 +423,21 @@ class _Compiled:
         self._outcomes: dict[int, Detection] = {0: NOT_GBV}
         # Vietnamese fast path: no affix language active (so no S view)
         self.vi_only = self.vi and self.sfrag is None
+        # non-ASCII letters of the other languages' word terms (" fiancé "): W cannot be
+        # read off the toneless view when the query has one (see _detect_toneless)
+        w_pids = table.kind_pids["word"]
+        self.w_marked = "".join(
+            sorted(
+                {
+                    ch
+                    for i, bits in enumerate(self.m_w)
+                    if bits & ~self.repeat_bit
+                    for ch in table.patterns[w_pids[i]]
+                    if not ch.isascii()
+                }
+            )
+        )
+        self.detect = self._bind_detect()
 
     # -- views ---------------------------------------------------------------------
 
@@ -441,7 +466,7 @@ class _Compiled:
         if v is not None:
             out.append((SEG_V, v))
         if flags & F_DIGITS and (self.has_wnum or (self.has_nnum and ns)):
-            d = _num_tokens(NUM_TOKEN, w)  # digit-only tokens -> "#"
+            d = _num_tokens(" " + NUM_TOKEN, w)  # digit-only tokens -> "#"
             if self.has_wnum:  # (strip_marks is the identity without F_MARKS)
                 out.append((SEG_D, strip_marks(d) if flags & F_MARKS else d))
             if self.has_nnum and ns:
@@ -450,16 +475,9 @@ class _Compiled:
 
     # -- detection -------------------------------------------------------------------
 
-    def scan(
-        self, views: list[tuple[int, str]], found: list[tuple[int, int, int]] | None = None
-    ) -> list[tuple[int, int, int, int]]:
-        """Raw automaton hits over all views: (segment kind, pattern id, start, end).
-
-        ``found``: the automaton's hits over the views joined by NUL, when the caller
-        has them already (detect), so the rare positional path does not scan again.
-        """
-        if found is None:
-            found = self.find("\0".join([text for _, text in views]), True)
+    def scan(self, views: list[tuple[int, str]]) -> list[tuple[int, int, int, int]]:
+        """Raw hits of the full automaton over all views: (segment kind, pattern id, start, end)."""
+        found = self.find("\0".join([text for _, text in views]), True)
         if len(views) == 1:
             seg = views[0][0]
             return [(seg, pid, s, e) for pid, s, e in found]
@@ -479,59 +497,105 @@ class _Compiled:
         """True when stripping affixes changes some part (per-part results are cached)."""
         return any(map(self._stem_changes, parts))  # type: ignore[arg-type]
 
-    def detect(self, query: str) -> Detection:
-        # Fast paths for the common shapes of query, cheapest first. Each scans its
-        # views with the automaton of their kind and ends in ``_outcomes`` (or
-        # ``_resolve``). They agree with the general path (``_views`` +
-        # ``_detect_views``) and with explain, which rebuilds the decision hit by hit
-        # on the full automaton: see tests/detection/test_equivalence.py.
-        if query.isascii():
-            s = query.lower()
-            if not s.encode().translate(None, _LOWER_SPACE):
-                # ASCII letters and spaces only (no punctuation, digits, hashtags):
-                # normalisation is lower-casing, the words view is the query itself
-                parts = s.split()
-                if not parts:
-                    return NOT_GBV
-                w = " " + " ".join(parts) + " "
-                stem_changes = self._stem_changes
-                if stem_changes is not None and any(map(stem_changes, parts)):
-                    return self._detect_views(w, [(SEG_WV, w), (SEG_S, self._stem_view(parts))])
-                hits = self.find_w(w, True)
-                if not hits:
-                    return NOT_GBV
-                arr = self.m_wv
-                mask = 0
-                for pid, _s, _e in hits:
-                    mask |= arr[pid]
-                d = self._outcomes.get(mask)
-                return d if d is not None else self._resolve(w, [(SEG_WV, w)], mask, hits)
-            w, flags, parts = prepare(query)
-        elif "#" in query:  # hashtags: CamelCase is split before casefolding
-            w, flags, parts = prepare(query)
-        else:
-            s = _nfkc("NFKC", query).casefold()
-            # One regex tells that normalisation leaves every token unchanged (no
-            # per-token cache lookups, whose misses dominate on a mixed stream).
-            if self.has_ns and ns_words_only(s):
-                # Thai/Korean/Chinese words only: the N view is the query without spaces
-                parts = s.split()
-                return self._detect_n(" " + " ".join(parts) + " ", "".join(parts))
-            if self.vi_only and latin_words_only(s):
-                parts = s.split()
-                w = " " + " ".join(parts) + " "
-                if not w.isascii():  # Vietnamese marks (else: plain ASCII words, below)
-                    return self._detect_vi(w, toneless_text(w))
-            w, flags, parts = prepare_folded(s)
+    def _bind_detect(self) -> Any:
+        """``detect(query)``: the fast paths for the common shapes of query, cheapest
+        first, as a closure over the data they touch (locals instead of attribute and
+        global lookups, which are a noticeable share of a ~1 us path).
+
+        Each path scans its views with the automaton of their kind and ends in
+        ``outcomes`` (or ``_resolve``). They agree with the general path (``_views`` +
+        ``_detect_views``) and with explain, which rebuilds the decision hit by hit on
+        the full automaton: see tests/detection/test_equivalence.py.
+        """
+        find_w = self.find_w
+        find_n = self.find_n
+        m_n = self.m_n
+        m_wv = self.m_wv
+        outcomes = self._outcomes  # (only ever cleared in place)
+        stem_changes = self._stem_changes
+        stem_view = self._stem_view
+        has_ns = self.has_ns
+        vi_only = self.vi_only
+        resolve = self._resolve
+        detect_views = self._detect_views
+        detect_toneless = self._detect_toneless
+        views_of = self._views
+        not_gbv = NOT_GBV
+        lower_space = _LOWER_SPACE
+        letter_digit = _LETTER_DIGIT
+        nfkc = _nfkc
+
+        def detect(query: str) -> Detection:
+            if query.isascii():
+                s = query.lower()
+                b = s.encode()
+                rest = b.translate(None, lower_space)
+                if not rest:
+                    # ASCII letters and spaces only (no punctuation, digits, hashtags):
+                    # normalisation is lower-casing, the words view is the query itself
+                    parts = s.split()
+                    if not parts:
+                        return not_gbv
+                    w = f" {' '.join(parts)} "
+                    if stem_changes is not None and any(map(stem_changes, parts)):
+                        return detect_views(w, [(SEG_WV, w), (SEG_S, stem_view(parts))])
+                    hits = find_w(w, True)
+                    if not hits:
+                        return not_gbv
+                    mask = 0
+                    for pid, _s, _e in hits:
+                        mask |= m_wv[pid]
+                    d = outcomes.get(mask)
+                    return d if d is not None else resolve(w, [(SEG_WV, w)], mask, hits)
+                if rest.isdigit() and b"a0" not in (b := b.translate(letter_digit)) and b"0a" not in b:
+                    # ASCII letters, spaces and numbers standing alone ("harga iphone 15"):
+                    # tokens are unchanged too (no leetspeak without a letter next to a digit)
+                    parts = s.split()
+                    w = f" {' '.join(parts)} "
+                    return detect_views(w, views_of(w, F_LATIN | F_DIGITS, parts))
+                w, flags, parts = prepare(query)
+            else:
+                s = nfkc("NFKC", query)
+                # One regex tells that normalisation leaves every token unchanged (no
+                # per-token cache lookups, whose misses dominate on a mixed stream).
+                if has_ns and ns_words_only(s):
+                    # Thai/Korean/Chinese words only (no case to fold): the N view is
+                    # the query without spaces
+                    parts = s.split()
+                    n = "".join(parts)
+                    hits = find_n(n, True)
+                    if not hits:
+                        return not_gbv
+                    mask = 0
+                    for pid, _s, _e in hits:
+                        mask |= m_n[pid]
+                    d = outcomes.get(mask)
+                    return d if d is not None else resolve(f" {' '.join(parts)} ", [(SEG_N, n)], mask, hits)
+                if "#" in query:  # hashtags: CamelCase is split before casefolding
+                    w, flags, parts = prepare(query)
+                else:
+                    s = s.casefold()
+                    if vi_only and latin_words_only(s):
+                        parts = s.split()
+                        w = f" {' '.join(parts)} "
+                        if not w.isascii():  # Vietnamese marks (else: plain ASCII words, below)
+                            return detect_toneless(w, toneless_text(w))
+                    w, flags, parts = prepare_folded(s)
+            return self._detect_prepared(w, flags, parts)
+
+        return detect
+
+    def _detect_prepared(self, w: str, flags: int, parts: list[str]) -> Detection:
+        """detect after ``prepare``: the N-only and Vietnamese fast paths, else the general one."""
         if flags == F_NS and self.has_ns:
-            return self._detect_n(w, w.replace(" ", ""))
+            return self._detect_n(w.replace(" ", ""), w)
         if len(w) < 3:
             return NOT_GBV
         if flags == _F_VI and self.vi_only:
             return self._detect_vi(w, toneless_view(parts))
         return self._detect_views(w, self._views(w, flags, parts))
 
-    def _detect_n(self, w: str, n: str) -> Detection:
+    def _detect_n(self, n: str, w: str) -> Detection:
         """Only Thai/Korean/Chinese words (no Latin, digits or marks): the N view only."""
         hits = self.find_n(n, True)
         if not hits:
@@ -559,34 +623,64 @@ class _Compiled:
                 mask |= a0[pid]
             else:
                 mask |= a1[pid]
-                if pid in vi_toned:  # the marks the query carries must agree
-                    mask |= vi_toned[pid][w[s - b1 : e - b1]]
+                chk = vi_toned[pid]
+                if chk is not None:  # the marks the query carries must agree
+                    mask |= chk[w[s - b1 : e - b1]]
         d = self._outcomes.get(mask)
         return d if d is not None else self._resolve(w, [(SEG_W, w), (SEG_V, v)], mask, hits)
 
-    def _detect_views(self, w: str, views: list[tuple[int, str]]) -> Detection:
-        """The general path: any views (see ``_views``), one automaton call per kind."""
-        local = self.local
+    def _detect_toneless(self, w: str, v: str) -> Detection:
+        """``_detect_vi`` scanning only the toneless view V (ASCII, same length as W).
+
+        The other languages' terms (W) are ASCII, except those with letters in
+        ``w_marked``: such a term matches W at [s, e) exactly when it matches V there and
+        W has no mark in between, so W need not be scanned.
+        """
+        for ch in self.w_marked:
+            if ch in w:
+                return self._detect_vi(w, v)
+        hits = self.find_w(v, True)
+        if not hits:
+            return NOT_GBV
+        a0 = self.m_w
+        a1 = self.m_v
+        vi_toned = self.vi_toned_w
         mask = 0
+        for pid, s, e in hits:
+            mask |= a1[pid]
+            chk = vi_toned[pid]
+            if chk is not None:  # the marks the query carries must agree
+                mask |= chk[w[s:e]]
+            bits = a0[pid]
+            if bits and w[s:e] == v[s:e]:
+                mask |= bits
+        d = self._outcomes.get(mask)
+        if d is not None:
+            return d
+        # the positional path takes the hits of W + V joined by NUL (see _detect_vi)
+        b1 = len(w) + 1
+        found = [h for h in hits if a0[h[0]] and w[h[1] : h[2]] == v[h[1] : h[2]]]
+        found += [(pid, s + b1, e + b1) for pid, s, e in hits]
+        return self._resolve(w, [(SEG_W, w), (SEG_V, v)], mask, found)
+
+    def _detect_views(self, w: str, views: list[tuple[int, str]]) -> Detection:
+        """The general path: any views (see ``_views``); the word views joined by NUL in
+        one automaton call, the nospace ones in another."""
         word: list[tuple[int, str]] = []
-        num: list[tuple[int, str]] = []
-        found = None  # the hits, when all views went through one call
+        ns: list[tuple[int, str]] = []
         for view in views:
-            seg = view[0]
-            if seg == SEG_N:
-                arr = local[SEG_N]
-                found = self.find_n(view[1], True)
-                for pid, _s, _e in found:
-                    mask |= arr[pid]
-            elif seg >= SEG_D:
-                num.append(view)
+            if view[0] == SEG_N or view[0] == SEG_ND:
+                ns.append(view)
             else:
                 word.append(view)
+        mask = 0
+        found = None  # the hits, when all views went through one call
         if word:
             found = self.find_w(word[0][1] if len(word) == 1 else "\0".join([t for _, t in word]), True)
-            mask |= self._local_mask(word, found)
-        if num:
-            mask |= self._local_mask(num, self.find_num("\0".join([t for _, t in num]), True))
+            mask = self._local_mask(word, found)
+        if ns:
+            found = self.find_n(ns[0][1] if len(ns) == 1 else "\0".join([t for _, t in ns]), True)
+            mask |= self._local_mask(ns, found)
         d = self._outcomes.get(mask)
         if d is not None:
             return d
@@ -604,6 +698,13 @@ class _Compiled:
             for pid, _s, _e in found:
                 mask |= arr[pid]
             return mask
+        if len(views) == 2 and views[1][0] != SEG_V:
+            a0 = local[views[0][0]]
+            a1 = local[views[1][0]]
+            b1 = len(views[0][1]) + 1
+            for pid, s, _e in found:
+                mask |= a0[pid] if s < b1 else a1[pid]
+            return mask
         w = views[0][1]
         vi_toned = self.vi_toned_w
         ends = []  # (end of the view in the joined text, its offset, masks, is V)
@@ -616,8 +717,10 @@ class _Compiled:
                 if s < end:
                     break
             mask |= arr[pid]
-            if is_v and pid in vi_toned:
-                mask |= vi_toned[pid][w[s - off : e - off]]
+            if is_v:
+                chk = vi_toned[pid]
+                if chk is not None:
+                    mask |= chk[w[s - off : e - off]]
         return mask
 
     def _resolve(
@@ -697,8 +800,9 @@ class _Compiled:
                 s -= b1
                 e -= b1
                 bits = a1[pid]
-                if pid in vi_toned:
-                    bits |= vi_toned[pid][t0[s:e]]
+                chk = vi_toned[pid]
+                if chk is not None:
+                    bits |= chk[t0[s:e]]
                 bits &= rb
             if not bits:
                 continue
@@ -726,11 +830,10 @@ class _Compiled:
             return col
         return toks
 
-    def _mask(self, views: list[tuple[int, str]], found: list[tuple[int, int, int]] | None = None) -> int:
-        """OR of the signal bits of every hit in ``views`` (Vietnamese marks checked)."""
+    def _mask(self, views: list[tuple[int, str]]) -> int:
+        """OR of the signal bits of every hit in ``views`` (full automaton; Vietnamese marks checked)."""
         masks = self.masks
-        if found is None:
-            found = self.find(views[0][1] if len(views) == 1 else "\0".join([t for _, t in views]), True)
+        found = self.find("\0".join([t for _, t in views]), True)
         mask = 0
         if len(views) == 1:
             arr = masks[views[0][0]]
@@ -754,15 +857,12 @@ class _Compiled:
                 mask |= vi_toned[pid][w[s - off : e - off]]
         return mask
 
-    def hits(
-        self, toks: list[str], views: list[tuple[int, str]], found: list[tuple[int, int, int]] | None = None
-    ) -> list[tuple[int, int, int, int, int, int, int]]:
-        """Every hit with signal bits: (segment, pattern id, start, end, accepted bits,
-        n_start, n_end); ``found`` as in ``scan``."""
+    def hits(self, toks: list[str], views: list[tuple[int, str]]) -> list[tuple[int, int, int, int, int, int, int]]:
+        """Every hit with signal bits (full automaton): (segment, pattern id, start, end,
+        accepted bits, n_start, n_end)."""
         if self.ac is None:
             return []
-        if found is None:
-            found = self.find("\0".join([text for _, text in views]), True)
+        found = self.find("\0".join([text for _, text in views]), True)
         w = views[0][1]
         rb = ~self.repeat_bit
         masks = self.masks
@@ -804,11 +904,9 @@ class _Compiled:
             out.append((seg, pid, s, e, bits, ns_, ne_))
         return out
 
-    def _masked(
-        self, toks: list[str], views: list[tuple[int, str]], found: list[tuple[int, int, int]] | None = None
-    ) -> int:
+    def _masked(self, toks: list[str], views: list[tuple[int, str]]) -> int:
         """The mask without the signals a span exclusion overlaps (N coordinates)."""
-        hits = self.hits(toks, views, found)
+        hits = self.hits(toks, views)
         spanx = self.spanx
         spans = [(h[5], h[6]) for h in hits if h[4] & spanx]
         excl = self.excl_mask
@@ -951,8 +1049,9 @@ class Detector:
     def detect(self, query: str, country: str, locale: str | None = None) -> Detection:
         """Is ``query`` (searched in ``country``, optional BCP 47 ``locale``) about GBV?"""
         if locale is None:
-            fn = self._by_country.get(country)
-            if fn is None:
+            try:
+                fn = self._by_country[country]
+            except KeyError:
                 fn = self._compiled(country, None).detect
                 if len(self._by_country) >= _CACHE_MAX * 4:
                     self._by_country.clear()

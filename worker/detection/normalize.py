@@ -52,13 +52,17 @@ __all__ = [
     "NUM_TOKEN",
     "Stemmer",
     "has_nospace_script",
+    "latin_words_only",
     "mark_set",
     "normalize",
     "nospace",
+    "ns_words_only",
     "strip_marks",
     "strip_tokens",
     "collapse_repeats",
     "prepare",
+    "prepare_folded",
+    "toneless_text",
     "toneless_view",
     "token_flags",
     "tokenize",
@@ -317,16 +321,23 @@ def _class_of(ranges: Iterable[tuple[int, int]], keep) -> str:  # type: ignore[n
 # string with one regex (no per-token cache lookups); the engine's fast paths.
 # - Thai/Korean/Chinese words only: letters and marks of those scripts (no decimal digits,
 #   no punctuation or symbols, no zero-width characters): every token is its own words
-#   fragment with flags F_NS.
+#   fragment with flags F_NS. The class is casefold-stable, so it can be checked on the
+#   NFKC text before casefolding.
 _NS_RANGES = (
     (0x0E00, 0x0E7F), (0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xAC00, 0xD7FF),
     (0x2E80, 0x2FDF), (0x3005, 0x3007), (0x3040, 0x30FF), (0x3100, 0x312F), (0x31A0, 0x31FF),
     (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F),
 )  # = _NS_CLASS
-_THAI_MARKS = frozenset("\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e")
+_THAI_MARKS = frozenset("\u0e31" + "".join(map(chr, range(0x0E34, 0x0E3B))) + "".join(map(chr, range(0x0E47, 0x0E4F))))
 ns_words_only = re.compile(
-    "[" + _class_of(_NS_RANGES, lambda c: (c.isalnum() or c in _THAI_MARKS) and not c.isdecimal()) + "\\s]*"
-).fullmatch
+    "["
+    + _class_of(
+        _NS_RANGES, lambda c: (c.isalnum() or c in _THAI_MARKS) and not c.isdecimal() and c.casefold() == c
+    )
+    + "\\s]*"
+).fullmatch  # (these characters and whitespace have no case: casefolding leaves the text alone)
+
+
 def toneless_view(parts: list[str]) -> str:
     """``strip_marks`` of the words view of ``parts`` (cached per part)."""
     v = " " + " ".join(map(_TONELESS.__getitem__, parts)) + " "
@@ -423,12 +434,11 @@ _EMPTY: frozenset[str] = frozenset()
 #   toneless view is then exactly ``toneless_text``.
 _VI_LETTERS = "".join(sorted(c for c in map(chr, _STRIP_MARKS) if c.isalpha() and c.casefold() == c))
 latin_words_only = re.compile("[a-z" + _VI_LETTERS + "\\s]*").fullmatch
-_nfd = functools.partial(unicodedata.normalize, "NFD")
 
 
 def toneless_text(text: str) -> str:
     """strip_marks of text made of ``latin_words_only`` characters (marks dropped by NFD)."""
-    return _nfd(text.replace("đ", "d")).encode("ascii", "ignore").decode()
+    return unicodedata.normalize("NFD", text.replace("đ", "d")).encode("ascii", "ignore").decode()
 
 
 def strip_marks(text: str) -> str:
