@@ -67,7 +67,17 @@ class ChunkingConsumer(aiokafka_driver.Consumer):
     async def _getmany(self, active_partitions: Optional[Set[TP]], timeout: float):
         # At most broker_max_poll_records (GBV_MAX_POLL_RECORDS) per fetch, one chunk per partition.
         records = await super()._getmany(active_partitions, timeout)
-        return {tp: [RecordChunk(batch)] for tp, batch in records.items() if batch}
+        chunked = {}
+        for tp, batch in records.items():
+            if not batch:
+                continue
+            if len(batch) > 1:
+                # The offsets before the chunk's own are a gap to Faust's ack bookkeeping. Faust
+                # registers such gaps itself, but not after a message at offset 0 (it takes a
+                # read offset of 0 for "none"), which would stall the partition's commits.
+                await super()._add_gap(tp, batch[0].offset, batch[-1].offset - 1)
+            chunked[tp] = [RecordChunk(batch)]
+        return chunked
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         """Faust sees a chunk as one message whose offset jumps past the previous chunk's, and
