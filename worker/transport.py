@@ -44,19 +44,20 @@ class RecordChunk:
         self.serialized_value_size = sum(max(0, r.serialized_value_size or 0) for r in records)
 
 
-FETCH_MAX_WAIT_MS = 10   # Faust hard-codes 1500 ms
 
 
 class FastFetchConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
-    """Faust's consumer thread with a short fetch wait. Faust fixes fetch_max_wait_ms at
-    1,500 ms; a broker that parks a fetch for the full wait when a partition has no new
-    data (Tansu does) then holds back the partitions that have data, so the stream stalls
-    and a notice can take seconds. 10 ms keeps fetches flowing at the cost of a few more
-    empty fetch requests when the topic is idle."""
+    """Faust's consumer thread with a configurable fetch wait (GBV_FETCH_MAX_WAIT_MS). Faust
+    fixes fetch_max_wait_ms at 1,500 ms; a broker that parks a fetch for the full wait when
+    no new data is there (Tansu does) holds back the partitions that have data, so a notice
+    can take a second or more. 10 ms keeps fetches flowing, but on Tansu it stalled the
+    stream under sustained load in soak runs, so the default stays Faust's 1,500 ms."""
 
     def _create_worker_consumer(self, transport):
+        from worker.app import settings
+
         consumer = super()._create_worker_consumer(transport)
-        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        consumer._fetch_max_wait_ms = settings.fetch_max_wait_ms
         return consumer
 
 
