@@ -50,8 +50,9 @@ class FastFetchConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
     """Faust's consumer thread with a configurable fetch wait (GBV_FETCH_MAX_WAIT_MS). Faust
     fixes fetch_max_wait_ms at 1,500 ms; a broker that parks a fetch for the full wait when
     no new data is there (Tansu does) holds back the partitions that have data, so a notice
-    can take a second or more. 10 ms keeps fetches flowing, but on Tansu it stalled the
-    stream under sustained load in soak runs, so the default stays Faust's 1,500 ms."""
+    can take a second or more. 10 ms (the default) keeps fetches flowing, but on Tansu it
+    stalled the stream under sustained load in soak runs, where 1,500 ms did not: an open
+    defect (docs/operations.md, Known limits)."""
 
     def _create_worker_consumer(self, transport):
         from worker.app import settings
