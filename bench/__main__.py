@@ -5,7 +5,9 @@
    on the same 200,000-event generated stream (2% GBV, 4 partitions): events/s, the
    worker/bare ratio, CPU seconds per 100,000 events, peak RSS.
 3. Latency at a fixed offered load of 5,000 events/s: p50/p99 from the search event's `ts`
-   to the notice's arrival at a consumer.
+   to the notice's arrival at a consumer, beside a baseline pass without the worker (the
+   same producer and consumer on the search topic itself: what the harness and the broker
+   take), each on fresh topics.
 4. Soak: BENCH_SOAK_S seconds (default 600) at a steady rate: RSS growth, open fds.
 
 Writes bench/results.json and prints a table. Sizes can be shrunk for a quick look with
@@ -36,6 +38,11 @@ EVENTS = int(os.environ.get("BENCH_EVENTS", "200000"))
 LATENCY_S = float(os.environ.get("BENCH_LATENCY_S", "20"))
 LATENCY_WARMUP_S = 5.0     # the same load first, not measured: a fresh worker's first fetches are slow
 LATENCY_RATE = 5000
+# The paced producers stand in for search front ends: Kafka's default linger.ms (5 since Kafka
+# 4.0). The linger is inside the measured latency. With 1 ms every batch holds a record or two,
+# and Tansu's memory storage, which lists a partition's whole log on every fetch, slows down
+# with every batch: the same 20 s then show a broker-only p50 rising from 14 to 60 ms.
+PRODUCER_LINGER_MS = int(os.environ.get("BENCH_PRODUCER_LINGER_MS", "5"))
 SOAK_S = float(os.environ.get("BENCH_SOAK_S", "600"))
 SOAK_RATE = 2000
 COUNTRIES = ["ID", "MY", "PH", "TH", "SG", "KR", "VN"]
@@ -182,12 +189,13 @@ def worker_bench(broker: DevBroker, events: list, workdir: Path) -> dict:
 
 
 # -- 3. latency -------------------------------------------------------------------------------
-async def _paced_produce(bootstrap: str, topic: str, seconds: float, rate: int, seed: int) -> int:
+async def _paced_produce(bootstrap: str, topic: str, seconds: float, rate: int, seed: int,
+                         linger_ms: int = PRODUCER_LINGER_MS) -> int:
     from aiokafka import AIOKafkaProducer
 
     from worker.traffic.generate import generate_events
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, enable_idempotence=False)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=linger_ms, enable_idempotence=False)
     await producer.start()
     source = generate_events(int(seconds * rate) + rate, 0.02, COUNTRIES, seed)
     sent = 0
@@ -207,10 +215,10 @@ async def _paced_produce(bootstrap: str, topic: str, seconds: float, rate: int, 
     return sent
 
 
-async def _collect_latency(bootstrap: str, topic: str, stop: asyncio.Event, since_s: list[float]) -> list[float]:
+async def _collect_latency(bootstrap: str, topic: str, stop: asyncio.Event, since_s: list[float],
+                           searched_at) -> list[float]:
+    """Seconds from each record's search time (`searched_at(value)`, in s) to its arrival here."""
     from aiokafka import AIOKafkaConsumer
-
-    from worker.events import parse_ts
 
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                                 fetch_max_wait_ms=5, group_id=None)
@@ -222,7 +230,7 @@ async def _collect_latency(bootstrap: str, topic: str, stop: asyncio.Event, sinc
             arrived = time.time()
             for records in batch.values():
                 for record in records:
-                    searched = parse_ts(orjson.loads(record.value)["search_ts"]) / 1000
+                    searched = searched_at(record.value)
                     if since_s and searched >= since_s[0]:
                         latencies.append(arrived - searched)
     finally:
@@ -230,14 +238,31 @@ async def _collect_latency(bootstrap: str, topic: str, stop: asyncio.Event, sinc
     return latencies
 
 
-def latency_bench(broker: DevBroker, workdir: Path) -> dict:
-    topics = TopicSet.unique("latency")
+def _search_ts(value: bytes) -> float:
+    return orjson.loads(value)["ts"] / 1000
+
+
+def _notice_search_ts(value: bytes) -> float:
+    from worker.events import parse_ts
+
+    return parse_ts(orjson.loads(value)["search_ts"]) / 1000
+
+
+def _latency_pass(broker: DevBroker, workdir: Path, with_worker: bool) -> dict:
+    """One pass at LATENCY_RATE on fresh topics. With the worker: search event -> worker -> notice
+    -> consumer. Without (the baseline): the same producer and consumer on the search topic
+    itself, i.e. what the harness and the broker take before any worker is involved."""
+    topics = TopicSet.unique("latency" if with_worker else "latency-base")
     asyncio.run(create_topics(broker.bootstrap, [topics.search, topics.notices, topics.dead_letters], 4))
-    worker = WorkerProcess(broker.bootstrap, topics, workdir / "worker-latency.log", log_level="info").start()
+    worker = None
+    if with_worker:
+        worker = WorkerProcess(broker.bootstrap, topics, workdir / "worker-latency.log", log_level="info").start()
 
     async def run() -> tuple[int, list[float]]:
         stop, since = asyncio.Event(), []
-        collector = asyncio.ensure_future(_collect_latency(broker.bootstrap, topics.notices, stop, since))
+        collector = asyncio.ensure_future(_collect_latency(
+            broker.bootstrap, topics.notices if with_worker else topics.search, stop, since,
+            _notice_search_ts if with_worker else _search_ts))
         await asyncio.sleep(1.0)
         warmup = asyncio.get_running_loop().call_later(LATENCY_WARMUP_S, lambda: since.append(time.time()))
         sent = await _paced_produce(broker.bootstrap, topics.search, LATENCY_WARMUP_S + LATENCY_S, LATENCY_RATE,
@@ -249,14 +274,29 @@ def latency_bench(broker: DevBroker, workdir: Path) -> dict:
 
     try:
         sent, latencies = asyncio.run(run())
-        peak = _proc_status_kb(worker.process.pid, "VmHWM") / 1024
+        peak = _proc_status_kb(worker.process.pid, "VmHWM") / 1024 if worker else None
     finally:
-        worker.stop()
+        if worker:
+            worker.stop()
     latencies.sort()
     q = statistics.quantiles(latencies, n=100) if len(latencies) >= 100 else [float("nan")] * 99
-    return {"offered_events_per_s": LATENCY_RATE, "seconds": LATENCY_S, "warmup_s": LATENCY_WARMUP_S, "events": sent,
-            "notices": len(latencies), "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
-            "max_ms": latencies[-1] * 1000 if latencies else None, "worker_peak_rss_mb": peak}
+    out = {"events": sent, "measured": len(latencies), "p50_ms": q[49] * 1000, "p90_ms": q[89] * 1000,
+           "p99_ms": q[98] * 1000, "max_ms": latencies[-1] * 1000 if latencies else None}
+    if worker:
+        out["worker_peak_rss_mb"] = peak
+    return out
+
+
+def latency_bench(broker: DevBroker, workdir: Path) -> dict:
+    base = _latency_pass(broker, workdir, with_worker=False)
+    log(f"latency baseline (no worker) p50 {base['p50_ms']:.1f} ms, p99 {base['p99_ms']:.1f} ms")
+    work = _latency_pass(broker, workdir, with_worker=True)
+    return {"offered_events_per_s": LATENCY_RATE, "seconds": LATENCY_S, "warmup_s": LATENCY_WARMUP_S,
+            "producer_linger_ms": PRODUCER_LINGER_MS, "events": work["events"], "notices": work["measured"],
+            "p50_ms": work["p50_ms"], "p90_ms": work["p90_ms"], "p99_ms": work["p99_ms"], "max_ms": work["max_ms"],
+            "worker_peak_rss_mb": work["worker_peak_rss_mb"], "baseline": base,
+            "worker_added_p50_ms": work["p50_ms"] - base["p50_ms"],
+            "worker_added_p99_ms": work["p99_ms"] - base["p99_ms"]}
 
 
 # -- 4. soak ----------------------------------------------------------------------------------
@@ -279,7 +319,9 @@ def soak_bench(broker: DevBroker, workdir: Path) -> dict:
     async def run() -> int:
         stop = asyncio.Event()
         sampler = asyncio.ensure_future(sample(stop))
-        sent = await _paced_produce(broker.bootstrap, topics.search, SOAK_S, SOAK_RATE, seed=23)
+        # 1 ms linger: batches of a record or two, the hardest case for Tansu's fetch (where a
+        # fixed 10 ms fetch wait once stalled the stream; the worker now raises its wait).
+        sent = await _paced_produce(broker.bootstrap, topics.search, SOAK_S, SOAK_RATE, seed=23, linger_ms=1)
         await asyncio.sleep(3)
         stop.set()
         await sampler
@@ -287,16 +329,25 @@ def soak_bench(broker: DevBroker, workdir: Path) -> dict:
 
     try:
         sent = asyncio.run(run())
-        processed = metric_value(worker.scrape(), "gbv_search_events_total")
+        exposition = worker.scrape()
+        processed = metric_value(exposition, "gbv_search_events_total") + \
+            metric_value(exposition, "gbv_dead_letters_total")
+        fetch_wait_ms = metric_value(exposition, "gbv_consumer_fetch_wait_seconds") * 1000
     finally:
         worker.stop()
     warm = [s for s in samples if s[0] - samples[0][0] >= 60] or samples   # after the first minute
     return {"seconds": SOAK_S, "rate": SOAK_RATE, "events": sent, "processed": int(processed),
+            "fetch_wait_ms_end": fetch_wait_ms,
             "rss_mb_start": round(samples[0][1], 1), "rss_mb_after_1min": round(warm[0][1], 1),
             "rss_mb_end": round(samples[-1][1], 1), "rss_mb_max": round(max(s[1] for s in samples), 1),
             "rss_growth_mb_after_1min": round(samples[-1][1] - warm[0][1], 1),
             "open_fds_start": samples[0][2], "open_fds_end": samples[-1][2],
             "open_fds_max": max(s[2] for s in samples)}
+
+
+def _latency_row(name: str, r: dict) -> str:
+    return (f"| {name} | {r['measured']:,} | {r['p50_ms']:.1f} | {r['p90_ms']:.1f} | {r['p99_ms']:.1f} | "
+            f"{r['max_ms']:.1f} |")
 
 
 def table(results: dict) -> str:
@@ -310,10 +361,18 @@ def table(results: dict) -> str:
         f"{w['cpu_s_per_100k'] / b['cpu_s_per_100k']:.2f} |",
         f"| peak RSS MB | {b['peak_rss_mb']:.0f} | {w['peak_rss_mb']:.0f} | |",
         "",
+        "",
         f"Latency at {lat['offered_events_per_s']:,} events/s for {lat['seconds']:.0f} s after a "
-        f"{lat['warmup_s']:.0f} s warm-up ({lat['notices']} notices): "
-        f"p50 {lat['p50_ms']:.1f} ms, p99 {lat['p99_ms']:.1f} ms, max {lat['max_ms']:.1f} ms; "
-        f"worker peak RSS {lat['worker_peak_rss_mb']:.0f} MB",
+        f"{lat['warmup_s']:.0f} s warm-up (producer linger {lat['producer_linger_ms']} ms):",
+        "",
+        "| path | measured | p50 ms | p90 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|",
+        _latency_row("broker only: search event -> consumer (baseline)", lat["baseline"]),
+        _latency_row("through the worker: search event -> notice -> consumer",
+                     dict(lat, measured=lat["notices"])),
+        f"| worker's addition | | {lat['worker_added_p50_ms']:.1f} | | {lat['worker_added_p99_ms']:.1f} | |",
+        "",
+        f"Worker peak RSS in the latency run: {lat['worker_peak_rss_mb']:.0f} MB",
         f"Detector: {d['detector_qps']:,.0f} queries/s on one core over {d['queries']} dev-set queries; "
         f"substring scan of {d['substring_terms']} terms: {d['substring_scan_qps']:,.0f} queries/s "
         f"(ratio {d['ratio_detector_to_scan']:.2f})",
@@ -321,7 +380,7 @@ def table(results: dict) -> str:
     if "soak" in results:
         s = results["soak"]
         lines.append(f"Soak: {s['seconds']:.0f} s at {s['rate']}/s ({s['events']:,} events, {s['processed']:,} "
-                     f"processed): RSS {s['rss_mb_start']} -> {s['rss_mb_end']} MB (max {s['rss_mb_max']}, "
+                     f"processed, fetch wait at the end {s['fetch_wait_ms_end']:.0f} ms): RSS {s['rss_mb_start']} -> {s['rss_mb_end']} MB (max {s['rss_mb_max']}, "
                      f"growth after the first minute {s['rss_growth_mb_after_1min']} MB), open fds "
                      f"{s['open_fds_start']} -> {s['open_fds_end']} (max {s['open_fds_max']})")
     return "\n".join(lines)

@@ -119,6 +119,10 @@ class Metrics:
             "gbv_consumer_lag",
             "Search events not yet processed (log end offset minus committed offset), per partition "
             "this worker owns.", ["topic", "partition"], registry=r)
+        self.fetch_wait = Gauge(
+            "gbv_consumer_fetch_wait_seconds",
+            "How long the broker may hold the worker's next fetch; raised while the broker answers "
+            "fetches with no records although records are pending (a slow broker).", registry=r)
         self.build_info = Gauge("gbv_build_info", "Build and configuration versions (value is always 1).",
                                 ["version", "detector_version", "config_version"], registry=r)
         self.verified_at = Gauge(

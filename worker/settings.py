@@ -58,9 +58,12 @@ FIELDS: dict[str, Field] = {
                               "Most records one fetch hands the agent; they are handled as one chunk and "
                               "their offsets advance once the chunk's sends are acknowledged."),
     "fetch_max_wait_ms": Field("GBV_FETCH_MAX_WAIT_MS", "10", int,
-                               "How long the broker may hold a fetch that finds no new records (Faust fixes "
-                               "1500). 10 keeps latency low on Tansu, but stalled the stream under sustained "
-                               "load in soak runs; 1500 did not (docs/operations.md, Known limits)."),
+                               "Shortest time the broker may hold a fetch that finds no new records (Faust "
+                               "fixes 1500). Short keeps latency low on brokers that hold a fetch for the full "
+                               "wait (Tansu). The worker doubles it, up to GBV_FETCH_WAIT_CEILING_MS, while "
+                               "fetches come back empty although records are pending (docs/operations.md)."),
+    "fetch_wait_ceiling_ms": Field("GBV_FETCH_WAIT_CEILING_MS", "1500", int,
+                                   "Longest fetch wait the worker raises GBV_FETCH_MAX_WAIT_MS to."),
     "session_timeout_s": Field("GBV_SESSION_TIMEOUT_S", "10", float,
                                "Consumer-group session and rebalance timeout."),
     "broker_wait_s": Field("GBV_BROKER_WAIT_S", "60", float,
@@ -96,6 +99,7 @@ class Settings:
     max_event_bytes: int
     max_poll_records: int
     fetch_max_wait_ms: int
+    fetch_wait_ceiling_ms: int
     session_timeout_s: float
     broker_wait_s: float
     freshness_days: int
@@ -118,6 +122,10 @@ class Settings:
                 shown = "(hidden)" if spec.secret else repr(raw)
                 raise ConfigError("environment", spec.env, f"{shown} is not valid: {exc}") from None
         values.update(overrides)
+        if not 0 <= values["fetch_max_wait_ms"] <= values["fetch_wait_ceiling_ms"]:
+            raise ConfigError("environment", "GBV_FETCH_WAIT_CEILING_MS",
+                              f"{values['fetch_wait_ceiling_ms']} must be at least GBV_FETCH_MAX_WAIT_MS "
+                              f"({values['fetch_max_wait_ms']}), which must be at least 0")
         return cls(**values)
 
     @property

@@ -9,16 +9,24 @@ fetch flow control, sensors, and offsets: a chunk is acked like any message (its
 is its last record's), and Faust's own gap tracking covers the offsets before it, so
 Faust commits past a chunk only once the whole chunk has been handled.
 
+It also chooses the broker wait of every fetch (`FetchWait`): short for low latency, longer
+when the broker needs it.
+
 Selected with the consumer URL scheme `kafka+chunks://` (see worker/app.py).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Optional, Sequence, Set
 
+from aiokafka import TopicPartition
+from aiokafka.consumer import fetcher as aiokafka_fetcher
 from faust.transport import drivers
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP
+
+log = logging.getLogger(__name__)
 
 SCHEME = "kafka+chunks"
 
@@ -46,20 +54,99 @@ class RecordChunk:
 
 
 
+class FetchWait:
+    """How long the broker may hold our next fetch, in ms: pure policy, no I/O.
+
+    A short wait keeps latency low on a broker that parks a fetch for the full wait when it
+    finds no new records (Tansu does; Kafka answers as soon as records arrive). But Tansu
+    0.6.0's memory storage also lists a partition's whole log on every fetch, and when that
+    takes longer than the wait it answers with no records at all, even far behind the log
+    end: with 10 ms the stream stalled once a partition held about 20,000 batches. So a fetch
+    that comes back empty while the broker reports records past our position doubles the
+    wait (up to `ceiling_ms`); a run of empty fetches with nothing pending (the stream is
+    idle, or the broker got faster) halves it again, back down to `floor_ms`.
+    """
+
+    __slots__ = ("floor_ms", "ceiling_ms", "wait_ms", "_idle_run", "idle_fetches_to_lower")
+
+    def __init__(self, floor_ms: int, ceiling_ms: int, idle_fetches_to_lower: int = 16) -> None:
+        if floor_ms < 0 or ceiling_ms < floor_ms:
+            raise ValueError(f"fetch wait: need 0 <= floor ({floor_ms}) <= ceiling ({ceiling_ms})")
+        self.floor_ms = floor_ms
+        self.ceiling_ms = ceiling_ms
+        self.wait_ms = floor_ms
+        self.idle_fetches_to_lower = idle_fetches_to_lower
+        self._idle_run = 0
+
+    def observe(self, got_records: bool, records_pending: bool) -> int:
+        """After a fetch: did it return records, and does the broker report records past our
+        position in any fetched partition? Returns the wait for the next fetch."""
+        if got_records:
+            self._idle_run = 0
+        elif records_pending:
+            self._idle_run = 0
+            self.wait_ms = min(self.ceiling_ms, max(1, self.wait_ms * 2))
+        else:
+            self._idle_run += 1
+            if self._idle_run >= self.idle_fetches_to_lower and self.wait_ms > self.floor_ms:
+                self._idle_run = 0
+                self.wait_ms = max(self.floor_ms, self.wait_ms // 2)
+        return self.wait_ms
+
+
+class AdaptiveWaitFetcher(aiokafka_fetcher.Fetcher):
+    """aiokafka's fetcher, with the broker wait of each fetch chosen by a `FetchWait`."""
+
+    fetch_wait: FetchWait
+    on_wait_change: Any = None      # called with (old_ms, new_ms, pending_records) when it changes
+
+    async def _proc_fetch_request(self, assignment, node_id, request):
+        got_records = await super()._proc_fetch_request(assignment, node_id, request)
+        pending = 0
+        if not got_records and assignment.active:
+            for topic, partitions in request.topics:
+                for partition_data in partitions:
+                    tp = TopicPartition(topic, partition_data[0])
+                    if assignment.tps and tp in assignment.tps:
+                        state = assignment.state_value(tp)
+                        if state.has_valid_position and state.highwater is not None:
+                            pending += max(0, state.highwater - state.position)
+        old = self._fetch_max_wait_ms
+        new = self.fetch_wait.observe(bool(got_records), pending > 0)
+        if new != old:
+            self._fetch_max_wait_ms = new
+            if self.on_wait_change is not None:
+                self.on_wait_change(old, new, pending)
+        return got_records
+
+
+def _fetch_wait_changed(old_ms: int, new_ms: int, pending: int) -> None:
+    from worker.app import metrics
+
+    metrics.fetch_wait.set(new_ms / 1000)
+    if new_ms > old_ms:
+        log.info("The broker returned no records although %d are pending past our position: "
+                 "fetch wait raised from %d to %d ms", pending, old_ms, new_ms)
+    else:
+        log.info("Fetches idle: fetch wait lowered from %d to %d ms", old_ms, new_ms)
+
+
 class FastFetchConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
-    """Faust's consumer thread with a configurable fetch wait (GBV_FETCH_MAX_WAIT_MS). Faust
-    fixes fetch_max_wait_ms at 1,500 ms; a broker that parks a fetch for the full wait when
-    no new data is there (Tansu does) holds back the partitions that have data, so a notice
-    can take a second or more. 10 ms (the default) keeps fetches flowing, but on Tansu it
-    stalled the stream under sustained load in soak runs, where 1,500 ms did not: an open
-    defect (docs/operations.md, Known limits)."""
+    """Faust's consumer thread, fetching with an adaptive broker wait (`FetchWait`) between
+    GBV_FETCH_MAX_WAIT_MS and GBV_FETCH_WAIT_CEILING_MS, where Faust fixes 1,500 ms."""
 
-    def _create_worker_consumer(self, transport):
-        from worker.app import settings
+    async def on_start(self) -> None:
+        from worker.app import metrics, settings
 
-        consumer = super()._create_worker_consumer(transport)
-        consumer._fetch_max_wait_ms = settings.fetch_max_wait_ms
-        return consumer
+        await super().on_start()
+        # The fetcher is created by AIOKafkaConsumer.start(); its fetch loop looks the wait up
+        # for every request, so switching the instance to the subclass takes effect at once.
+        fetcher = self._consumer._fetcher
+        fetcher.__class__ = AdaptiveWaitFetcher
+        fetcher.fetch_wait = FetchWait(settings.fetch_max_wait_ms, settings.fetch_wait_ceiling_ms)
+        fetcher.on_wait_change = _fetch_wait_changed
+        fetcher._fetch_max_wait_ms = fetcher.fetch_wait.wait_ms
+        metrics.fetch_wait.set(fetcher._fetch_max_wait_ms / 1000)
 
 
 class ChunkingConsumer(aiokafka_driver.Consumer):
