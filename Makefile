@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test test-fast bench check-config system-deps venv clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py worker/detection/_acscan.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"

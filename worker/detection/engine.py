@@ -15,11 +15,16 @@ per-pattern signal masks and decision memo, compiled on first use and cached.
 Speed (``python -m worker.detection.throughput``): ``detect`` first tries fast paths
 for the common shapes of query (ASCII words; Thai/Korean/Chinese words; Vietnamese
 words with marks, scanned on the toneless view only; ASCII words and numbers), where
-one regex or byte test shows that normalisation leaves every token unchanged, so no
-per-token cache is consulted; each path makes one automaton call and ends in a memo
-from signal mask to outcome. Everything else takes the general path (``prepare`` +
-``_views``). tests/detection/test_equivalence.py checks every path against
-``explain``, which rebuilds the decision hit by hit.
+a character check shows that normalisation leaves every token unchanged, so no
+per-token cache is consulted; each path makes one scan and ends in a memo from signal
+mask to outcome. Everything else takes the general path (``prepare`` + ``_views``).
+The per-kind automata are C (worker/detection/_acscan.c, built by ``pip install``)
+whose scans return the OR of the hits' masks directly, doing the fast paths'
+character checks while scanning. Without the extension, ``_PyAutomaton`` does the
+same over ahocorasick_rs: same decisions, as fast as before the C scans (about 1.7x
+slower). tests/detection/test_equivalence.py checks every path, with both, against
+``explain``, which rebuilds the decision hit by hit on the full ahocorasick_rs
+automaton.
 
 Views of a query (see normalize.py) and what is matched in each:
 - W  words ``" a b c "``: Latin terms as ``" term "`` (whole words) or ``" pre"``
@@ -42,6 +47,7 @@ exclusions veto the query.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import itertools
 import re
@@ -54,6 +60,11 @@ from typing import Any
 import ahocorasick_rs
 import yaml
 
+try:  # the C scans (worker/detection/_acscan.c, built by `pip install`)
+    from . import _acscan
+except ImportError:  # not built: the same scans over ahocorasick_rs (same results, slower)
+    _acscan = None
+
 from worker.errors import ConfigError, ConfigErrors
 
 from .lexicon import Lexicon, LexiconSet, ParsedTerm, Rule, load_lexicons
@@ -63,9 +74,11 @@ from .normalize import (
     F_LATIN,
     F_MARKS,
     F_NS,
+    NS_WORD_RANGES,
     NUM_SENTINEL,
     NUM_TOKEN,
     REPEAT_TRIGGERS,
+    TONELESS_FOLD,
     Stemmer,
     _Cache,
     collapse_repeats,
@@ -192,11 +205,81 @@ _KIND_SEGS = {
 _SEG_KIND = {seg: kind for kind, segs in _KIND_SEGS.items() for seg in segs}
 
 
+class _PyAutomaton:
+    """The scans of ``_acscan.Automaton`` over an ahocorasick_rs automaton: the fallback
+    when the C extension is not built (tests run both)."""
+
+    __slots__ = ("_find", "find", "nospace_only")
+
+    def __init__(self, patterns: list[str], nospace_only: bool = False) -> None:
+        self._find = ahocorasick_rs.AhoCorasick(patterns).find_matches_as_indexes
+        self.find = functools.partial(self._find, overlapping=True)
+        self.nospace_only = nospace_only
+
+    def mask(self, text: str, masks: list[int | None]) -> int:
+        mask = 0
+        for pid, _s, _e in self._find(text, True):
+            m = masks[pid]
+            if m is not None:
+                mask |= m
+        return mask
+
+    def mask_words(self, query: str, masks: list[int | None]) -> int | None:
+        if not query.isascii():
+            return None
+        s = query.lower()
+        if s.encode().translate(None, _LOWER_SPACE):
+            return None
+        return self.mask(f" {' '.join(s.split())} ", masks)
+
+    def mask_nospace(self, text: str, masks: list[int | None]) -> int | None:
+        if self.nospace_only and not ns_words_only(text):
+            return None
+        return self.mask("".join(text.split()), masks)
+
+    def mask_toneless(
+        self, text: str, masks_v: list[int | None], checks: list[Any], masks_w: list[int | None]
+    ) -> int | None:
+        if not latin_words_only(text):
+            return None
+        w = f" {' '.join(text.split())} "
+        if w.isascii():
+            return None
+        v = toneless_text(w)
+        mask = 0
+        for pid, s, e in self._find(v, True):
+            m = masks_v[pid]
+            if m is not None:
+                mask |= m
+            chk = checks[pid]
+            if chk is not None:
+                mask |= chk[w[s:e]]
+            m = masks_w[pid]
+            if m is not None and w[s:e] == v[s:e]:
+                mask |= m
+        return mask
+
+
+def _automaton(patterns: list[str], kind: str, native: bool) -> Any:
+    """The automaton of a kind of view: ``find(text)`` (the hits of ahocorasick_rs'
+    ``find_matches_as_indexes(text, True)``), ``mask(text, masks)`` (the OR of the
+    masks of those hits) and the fast paths' scans (see _acscan.c): ``mask_words``,
+    ``mask_toneless`` (word views), ``mask_nospace`` (nospace views, only for
+    ``ns_words_only`` text)."""
+    if native:
+        if _acscan is None:
+            raise RuntimeError("the C extension worker.detection._acscan is not built")
+        if kind == "ns":
+            return _acscan.Automaton(patterns, nospace_chars=sorted(NS_WORD_RANGES))
+        return _acscan.Automaton(patterns, fold=TONELESS_FOLD)
+    return _PyAutomaton(patterns, nospace_only=kind == "ns")
+
+
 class _Table:
     """One automaton over the patterns of every lexicon (kept hot in cache); each
     language set only differs in its per-pattern signal masks."""
 
-    def __init__(self, lexset: LexiconSet) -> None:
+    def __init__(self, lexset: LexiconSet, native: bool = False) -> None:
         patterns: dict[str, list[_Source]] = {}
 
         def add(term: ParsedTerm, lang: str, key: tuple[Any, ...], affixes: bool) -> None:
@@ -260,9 +343,9 @@ class _Table:
             for kind, ksegs in _KIND_SEGS.items():
                 if segs & ksegs:
                     self.kind_pids[kind].append(pid)
-        self.kind_find = {
-            kind: ahocorasick_rs.AhoCorasick([self.patterns[p] for p in pids]).find_matches_as_indexes
-            for kind, pids in self.kind_pids.items()
+        self.native = native
+        self.kind_auto = {
+            kind: _automaton([self.patterns[p] for p in pids], kind, native) for kind, pids in self.kind_pids.items()
         }
 
 
@@ -387,12 +470,23 @@ class _Compiled:
             self.stemmer = Stemmer(pre, suf, known, infixes=inf, reduplication=red)
 
         self.special = self.repeat_bit | self.spanx
+        # every signal bit but the exclusions and the repeat bit (a positive int: cheap &)
+        self.sig_bits = ((1 << len(self.signal_names)) - 1) & ~self.excl_mask & ~self.repeat_bit
         # masks of the per-kind automata used by detect: segment -> local pid -> bits
         self.local: list[list[int]] = [
             [self.masks[seg][pid] for pid in table.kind_pids[_SEG_KIND[seg]]] for seg in range(7)
         ]
-        self.find_w = table.kind_find["word"]
-        self.find_n = table.kind_find["ns"]
+        auto_w = table.kind_auto["word"]
+        auto_n = table.kind_auto["ns"]
+        self.find_w = auto_w.find  # text -> hits (pattern id, start, end)
+        self.find_n = auto_n.find
+        self.mask_w = auto_w.mask  # (text, masks) -> OR of the hits' masks
+        self.mask_n = auto_n.mask
+        self.mask_words = auto_w.mask_words
+        self.mask_nospace = auto_n.mask_nospace
+        self.mask_toneless = auto_w.mask_toneless
+        # self.local with None for 0, as the scans take them
+        self.z_local: list[list[int | None]] = [[b or None for b in arr] for arr in self.local]
         self.m_wv = self.local[SEG_WV]
         self.m_w = self.local[SEG_W]
         self.m_v = self.local[SEG_V]
@@ -411,6 +505,9 @@ class _Compiled:
             if self.sfrag is not None
             else None
         )
+        # the parts seen not to change: one issuperset call instead of a cache lookup
+        # per part (bounded like the caches)
+        self._unchanged: set[str] = set()
         self.patterns = table.patterns
         self.ac = table.ac
         self.find = table.find
@@ -437,6 +534,8 @@ class _Compiled:
                 }
             )
         )
+        # (a search for them)
+        self.w_marked_search = re.compile(f"[{re.escape(self.w_marked)}]").search if self.w_marked else None
         self.detect = self._bind_detect()
 
     # -- views ---------------------------------------------------------------------
@@ -495,7 +594,19 @@ class _Compiled:
 
     def _stems_change(self, parts: list[str]) -> bool:
         """True when stripping affixes changes some part (per-part results are cached)."""
-        return any(map(self._stem_changes, parts))  # type: ignore[arg-type]
+        unchanged = self._unchanged
+        if unchanged.issuperset(parts):
+            return False
+        if len(unchanged) >= _Cache.max_size:
+            unchanged.clear()
+        changes = self._stem_changes
+        out = False
+        for p in parts:
+            if changes(p):  # type: ignore[misc]
+                out = True
+            else:
+                unchanged.add(p)
+        return out
 
     def _bind_detect(self) -> Any:
         """``detect(query)``: the fast paths for the common shapes of query, cheapest
@@ -509,44 +620,58 @@ class _Compiled:
         """
         find_w = self.find_w
         find_n = self.find_n
-        m_n = self.m_n
-        m_wv = self.m_wv
+        mask_words = self.mask_words
+        mask_nospace = self.mask_nospace
+        mask_w = self.mask_w
+        z_wv = self.z_local[SEG_WV]
+        z_s = self.z_local[SEG_S]
+        z_n = self.z_local[SEG_N]
         outcomes = self._outcomes  # (only ever cleared in place)
         stem_changes = self._stem_changes
+        stems_change = self._stems_change
+        unchanged = self._unchanged  # (only ever cleared in place)
         stem_view = self._stem_view
         has_ns = self.has_ns
         vi_only = self.vi_only
         resolve = self._resolve
         detect_views = self._detect_views
-        detect_toneless = self._detect_toneless
+        detect_vi = self._detect_vi
+        toneless_resolve = self._toneless_resolve
+        mask_toneless = self.mask_toneless
+        z_v = self.z_local[SEG_V]
+        z_w = self.z_local[SEG_W]
+        vi_toned_w = self.vi_toned_w
+        w_marked = self.w_marked_search
         views_of = self._views
-        not_gbv = NOT_GBV
         lower_space = _LOWER_SPACE
         letter_digit = _LETTER_DIGIT
         nfkc = _nfkc
 
         def detect(query: str) -> Detection:
             if query.isascii():
+                mask = mask_words(query, z_wv)
+                if mask is not None:
+                    # ASCII letters and spaces only (no punctuation, digits, hashtags):
+                    # normalisation is lower-casing, the words view is the query itself
+                    # with single spaces, scanned without building it
+                    if stem_changes is not None:
+                        parts = query.lower().split()
+                        if not unchanged.issuperset(parts) and stems_change(parts):  # + the stems view
+                            sv = stem_view(parts)
+                            mask |= mask_w(sv, z_s)
+                            d = outcomes.get(mask)
+                            if d is not None:
+                                return d
+                            w = f" {' '.join(parts)} "
+                            return resolve(w, [(SEG_WV, w), (SEG_S, sv)], mask, None)
+                    d = outcomes.get(mask)
+                    if d is not None:
+                        return d
+                    w = f" {' '.join(query.lower().split())} "
+                    return resolve(w, [(SEG_WV, w)], mask, find_w(w))
                 s = query.lower()
                 b = s.encode()
                 rest = b.translate(None, lower_space)
-                if not rest:
-                    # ASCII letters and spaces only (no punctuation, digits, hashtags):
-                    # normalisation is lower-casing, the words view is the query itself
-                    parts = s.split()
-                    if not parts:
-                        return not_gbv
-                    w = f" {' '.join(parts)} "
-                    if stem_changes is not None and any(map(stem_changes, parts)):
-                        return detect_views(w, [(SEG_WV, w), (SEG_S, stem_view(parts))])
-                    hits = find_w(w, True)
-                    if not hits:
-                        return not_gbv
-                    mask = 0
-                    for pid, _s, _e in hits:
-                        mask |= m_wv[pid]
-                    d = outcomes.get(mask)
-                    return d if d is not None else resolve(w, [(SEG_WV, w)], mask, hits)
                 if rest.isdigit() and b"a0" not in (b := b.translate(letter_digit)) and b"0a" not in b:
                     # ASCII letters, spaces and numbers standing alone ("harga iphone 15"):
                     # tokens are unchanged too (no leetspeak without a letter next to a digit)
@@ -555,31 +680,39 @@ class _Compiled:
                     return detect_views(w, views_of(w, F_LATIN | F_DIGITS, parts))
                 w, flags, parts = prepare(query)
             else:
-                s = nfkc("NFKC", query)
-                # One regex tells that normalisation leaves every token unchanged (no
-                # per-token cache lookups, whose misses dominate on a mixed stream).
-                if has_ns and ns_words_only(s):
-                    # Thai/Korean/Chinese words only (no case to fold): the N view is
-                    # the query without spaces
-                    parts = s.split()
-                    n = "".join(parts)
-                    hits = find_n(n, True)
-                    if not hits:
-                        return not_gbv
-                    mask = 0
-                    for pid, _s, _e in hits:
-                        mask |= m_n[pid]
-                    d = outcomes.get(mask)
-                    return d if d is not None else resolve(f" {' '.join(parts)} ", [(SEG_N, n)], mask, hits)
+                # (Thai SARA AM replaced by its NFKC form first: same result, and NFKC's
+                # quick check then passes, which saves a full normalisation)
+                s = nfkc("NFKC", query.replace("\u0e33", "\u0e4d\u0e32") if "\u0e33" in query else query)
+                # The scans' character checks tell that normalisation leaves every token
+                # unchanged (no per-token cache lookups, whose misses dominate on a
+                # mixed stream).
+                if has_ns:
+                    mask = mask_nospace(s, z_n)
+                    if mask is not None:
+                        # Thai/Korean/Chinese words only (ns_words_only; no case to fold):
+                        # the N view is the query without spaces
+                        d = outcomes.get(mask)
+                        if d is not None:
+                            return d
+                        parts = s.split()
+                        n = "".join(parts)
+                        return resolve(f" {' '.join(parts)} ", [(SEG_N, n)], mask, find_n(n))
                 if "#" in query:  # hashtags: CamelCase is split before casefolding
                     w, flags, parts = prepare(query)
                 else:
                     s = s.casefold()
-                    if vi_only and latin_words_only(s):
-                        parts = s.split()
-                        w = f" {' '.join(parts)} "
-                        if not w.isascii():  # Vietnamese marks (else: plain ASCII words, below)
-                            return detect_toneless(w, toneless_text(w))
+                    if vi_only:
+                        if w_marked is None or not w_marked(s):
+                            # latin_words_only with Vietnamese marks: see _detect_toneless
+                            mask = mask_toneless(s, z_v, vi_toned_w, z_w)
+                            if mask is not None:
+                                d = outcomes.get(mask)
+                                if d is not None:
+                                    return d
+                                return toneless_resolve(f" {' '.join(s.split())} ", mask)
+                        elif latin_words_only(s):
+                            w = f" {' '.join(s.split())} "
+                            return detect_vi(w, toneless_text(w))
                     w, flags, parts = prepare_folded(s)
             return self._detect_prepared(w, flags, parts)
 
@@ -597,21 +730,15 @@ class _Compiled:
 
     def _detect_n(self, n: str, w: str) -> Detection:
         """Only Thai/Korean/Chinese words (no Latin, digits or marks): the N view only."""
-        hits = self.find_n(n, True)
-        if not hits:
-            return NOT_GBV
-        arr = self.m_n
-        mask = 0
-        for pid, _s, _e in hits:
-            mask |= arr[pid]
+        mask = self.mask_n(n, self.z_local[SEG_N])
         d = self._outcomes.get(mask)
-        return d if d is not None else self._resolve(w, [(SEG_N, n)], mask, hits)
+        return d if d is not None else self._resolve(w, [(SEG_N, n)], mask, self.find_n(n))
 
     def _detect_vi(self, w: str, v: str) -> Detection:
         """Vietnamese with marks, no digits, no affix language: W (other languages on
         the toned text) then V (Vietnamese terms on the toneless text), one automaton call."""
         b1 = len(w) + 1
-        hits = self.find_w(w + "\0" + v, True)
+        hits = self.find_w(w + "\0" + v)
         if not hits:
             return NOT_GBV
         a0 = self.m_w
@@ -629,98 +756,66 @@ class _Compiled:
         d = self._outcomes.get(mask)
         return d if d is not None else self._resolve(w, [(SEG_W, w), (SEG_V, v)], mask, hits)
 
-    def _detect_toneless(self, w: str, v: str) -> Detection:
-        """``_detect_vi`` scanning only the toneless view V (ASCII, same length as W).
+    def _detect_toneless(self, w: str) -> Detection:
+        """``_detect_vi`` for a words view ``w`` of ``latin_words_only`` characters with
+        some Vietnamese mark, scanning only its toneless view V (ASCII, same length as
+        W, folded character by character while scanning; see ``mask_toneless``).
 
         The other languages' terms (W) are ASCII, except those with letters in
         ``w_marked``: such a term matches W at [s, e) exactly when it matches V there and
         W has no mark in between, so W need not be scanned.
         """
-        for ch in self.w_marked:
-            if ch in w:
-                return self._detect_vi(w, v)
-        hits = self.find_w(v, True)
-        if not hits:
-            return NOT_GBV
-        a0 = self.m_w
-        a1 = self.m_v
-        vi_toned = self.vi_toned_w
-        mask = 0
-        for pid, s, e in hits:
-            mask |= a1[pid]
-            chk = vi_toned[pid]
-            if chk is not None:  # the marks the query carries must agree
-                mask |= chk[w[s:e]]
-            bits = a0[pid]
-            if bits and w[s:e] == v[s:e]:
-                mask |= bits
+        if self.w_marked_search is not None and self.w_marked_search(w):
+            return self._detect_vi(w, toneless_text(w))
+        z = self.z_local
+        mask = self.mask_toneless(w, z[SEG_V], self.vi_toned_w, z[SEG_W])
         d = self._outcomes.get(mask)
-        if d is not None:
-            return d
-        # the positional path takes the hits of W + V joined by NUL (see _detect_vi)
+        return d if d is not None else self._toneless_resolve(w, mask)
+
+    def _toneless_resolve(self, w: str, mask: int) -> Detection:
+        """``_resolve`` after ``mask_toneless``: the hits of W + V joined by NUL (see _detect_vi)."""
+        v = toneless_text(w)
+        hits = self.find_w(v)
+        a0 = self.m_w
         b1 = len(w) + 1
         found = [h for h in hits if a0[h[0]] and w[h[1] : h[2]] == v[h[1] : h[2]]]
         found += [(pid, s + b1, e + b1) for pid, s, e in hits]
         return self._resolve(w, [(SEG_W, w), (SEG_V, v)], mask, found)
 
     def _detect_views(self, w: str, views: list[tuple[int, str]]) -> Detection:
-        """The general path: any views (see ``_views``); the word views joined by NUL in
-        one automaton call, the nospace ones in another."""
-        word: list[tuple[int, str]] = []
-        ns: list[tuple[int, str]] = []
-        for view in views:
-            if view[0] == SEG_N or view[0] == SEG_ND:
-                ns.append(view)
-            else:
-                word.append(view)
+        """The general path: any views (see ``_views``), each scanned by the automaton of
+        its kind (hits never span views, so the mask is the OR of the views' masks)."""
+        z = self.z_local
         mask = 0
-        found = None  # the hits, when all views went through one call
-        if word:
-            found = self.find_w(word[0][1] if len(word) == 1 else "\0".join([t for _, t in word]), True)
-            mask = self._local_mask(word, found)
-        if ns:
-            found = self.find_n(ns[0][1] if len(ns) == 1 else "\0".join([t for _, t in ns]), True)
-            mask |= self._local_mask(ns, found)
+        for seg, text in views:
+            if seg == SEG_V:
+                mask |= self._v_mask(w, text)
+            elif seg == SEG_N or seg == SEG_ND:
+                mask |= self.mask_n(text, z[seg])
+            else:
+                mask |= self.mask_w(text, z[seg])
         d = self._outcomes.get(mask)
         if d is not None:
             return d
-        if len(views) > 2 or (len(views) == 2 and views[1][0] != SEG_V):
-            found = None  # several calls (or S, D views): the positional path scans again
+        found = None  # the positional path takes the hits of one view, or of W + V joined by NUL
+        if len(views) == 1:
+            seg, text = views[0]
+            found = self.find_n(text) if seg == SEG_N or seg == SEG_ND else self.find_w(text)
+        elif len(views) == 2 and views[1][0] == SEG_V:
+            found = self.find_w(views[0][1] + "\0" + views[1][1])
         return self._resolve(w, views, mask, found)
 
-    def _local_mask(self, views: list[tuple[int, str]], found: list[tuple[int, int, int]]) -> int:
-        """OR of the signal bits of the hits of one per-kind automaton over ``views``
-        joined by NUL (Vietnamese marks checked)."""
-        local = self.local
-        mask = 0
-        if len(views) == 1:
-            arr = local[views[0][0]]
-            for pid, _s, _e in found:
-                mask |= arr[pid]
-            return mask
-        if len(views) == 2 and views[1][0] != SEG_V:
-            a0 = local[views[0][0]]
-            a1 = local[views[1][0]]
-            b1 = len(views[0][1]) + 1
-            for pid, s, _e in found:
-                mask |= a0[pid] if s < b1 else a1[pid]
-            return mask
-        w = views[0][1]
+    def _v_mask(self, w: str, v: str) -> int:
+        """The mask of the toneless view ``v`` of the words view ``w`` (same offsets): a
+        toned Vietnamese term counts where the marks the query carries agree with it."""
+        a = self.m_v
         vi_toned = self.vi_toned_w
-        ends = []  # (end of the view in the joined text, its offset, masks, is V)
-        pos = 0
-        for seg, text in views:
-            ends.append((pos + len(text), pos, local[seg], seg == SEG_V))
-            pos += len(text) + 1
-        for pid, s, e in found:
-            for end, off, arr, is_v in ends:  # hits never span the NUL separators
-                if s < end:
-                    break
-            mask |= arr[pid]
-            if is_v:
-                chk = vi_toned[pid]
-                if chk is not None:
-                    mask |= chk[w[s - off : e - off]]
+        mask = 0
+        for pid, s, e in self.find_w(v):
+            mask |= a[pid]
+            chk = vi_toned[pid]
+            if chk is not None:
+                mask |= chk[w[s:e]]
         return mask
 
     def _resolve(
@@ -789,13 +884,13 @@ class _Compiled:
         lead = 0 if seg0 == SEG_N else 1
         excl = self.excl_mask
         spanx = self.spanx
-        rb = ~self.repeat_bit
+        sig_bits = self.sig_bits
         spans = []
         sigs = []
         mask = 0
         for pid, s, e in found:
             if s < b1:
-                bits = a0[pid] & rb
+                bits = a0[pid]
             else:  # the V view (same offsets as W)
                 s -= b1
                 e -= b1
@@ -803,7 +898,6 @@ class _Compiled:
                 chk = vi_toned[pid]
                 if chk is not None:
                     bits |= chk[t0[s:e]]
-                bits &= rb
             if not bits:
                 continue
             x = bits & excl
@@ -811,7 +905,7 @@ class _Compiled:
                 mask |= x
                 if x & spanx:
                     spans.append((s + lead, e))
-            sig = bits & ~excl
+            sig = bits & sig_bits  # (the repeat bit is neither)
             if sig:
                 sigs.append((s + lead, e, sig))
         for lo, hi, sig in sigs:
@@ -1005,7 +1099,12 @@ def _marks_agree(query: str, term: str) -> bool:
 class Detector:
     """Multilingual GBV query detector (thread-safe for reads; caches are best effort)."""
 
-    def __init__(self, lexicons: LexiconSet, country_languages: Mapping[str, Sequence[str]]) -> None:
+    def __init__(
+        self, lexicons: LexiconSet, country_languages: Mapping[str, Sequence[str]], *, native: bool | None = None
+    ) -> None:
+        """``native``: scan with the C extension (default: when it is built); False
+        gives the same decisions with ahocorasick_rs only."""
+        self.native = _acscan is not None if native is None else native
         self.lexicons = lexicons
         self.country_languages: dict[str, tuple[str, ...]] = {
             str(k).upper(): tuple(v) for k, v in country_languages.items()
@@ -1033,7 +1132,7 @@ class Detector:
                 if len(self._by_langs) >= _CACHE_MAX:
                     self._by_langs.clear()
                 if self._table is None:
-                    self._table = _Table(self.lexicons)
+                    self._table = _Table(self.lexicons, self.native)
                 c = _Compiled(self.lexicons, langs, self._table)
                 self._by_langs[langs] = c
             if len(self._by_key) >= _CACHE_MAX * 4:
@@ -1193,11 +1292,14 @@ def load_country_languages(countries_dir: Path | str) -> dict[str, tuple[str, ..
     return out
 
 
-def load_detector(config_dir: Path | str | None = None, *, skip_invalid: bool = False) -> Detector:
+def load_detector(
+    config_dir: Path | str | None = None, *, skip_invalid: bool = False, native: bool | None = None
+) -> Detector:
     """Detector from config_dir/lexicons/ and config_dir/countries/*.yaml.
 
-    ``skip_invalid`` is for developer tools only (see ``load_lexicons``).
+    ``skip_invalid`` is for developer tools only (see ``load_lexicons``); ``native``:
+    see ``Detector``.
     """
     d = Path(config_dir) if config_dir is not None else default_config_dir()
     lex = load_lexicons(d / "lexicons", skip_invalid=skip_invalid)
-    return Detector(lex, load_country_languages(d / "countries"))
+    return Detector(lex, load_country_languages(d / "countries"), native=native)

@@ -49,7 +49,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "NS_WORD_RANGES",
     "NUM_TOKEN",
+    "TONELESS_FOLD",
     "Stemmer",
     "has_nospace_script",
     "latin_words_only",
@@ -302,8 +304,8 @@ def prepare_folded(s: str) -> tuple[str, int, list[str]]:
     return words, flags & ~F_CHANGED, parts
 
 
-def _class_of(ranges: Iterable[tuple[int, int]], keep) -> str:  # type: ignore[no-untyped-def]
-    """A regex character class body (escaped ranges) of the code points ``keep`` accepts."""
+def _ranges_of(ranges: Iterable[tuple[int, int]], keep) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """The code points of ``ranges`` that ``keep`` accepts, as (lo, hi) ranges (inclusive)."""
     out = []
     for lo, hi in ranges:
         start = None
@@ -312,9 +314,14 @@ def _class_of(ranges: Iterable[tuple[int, int]], keep) -> str:  # type: ignore[n
                 if start is None:
                     start = cp
             elif start is not None:
-                out.append(f"\\U{start:08x}-\\U{cp - 1:08x}" if cp - 1 > start else f"\\U{start:08x}")
+                out.append((start, cp - 1))
                 start = None
-    return "".join(out)
+    return out
+
+
+def _class_of(ranges: list[tuple[int, int]]) -> str:
+    """A regex character class body (escaped) of (lo, hi) code point ranges."""
+    return "".join(f"\\U{lo:08x}-\\U{hi:08x}" if hi > lo else f"\\U{lo:08x}" for lo, hi in ranges)
 
 
 # Text whose tokens normalisation leaves unchanged, checked on the whole casefolded
@@ -329,12 +336,12 @@ _NS_RANGES = (
     (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F),
 )  # = _NS_CLASS
 _THAI_MARKS = frozenset("\u0e31" + "".join(map(chr, range(0x0E34, 0x0E3B))) + "".join(map(chr, range(0x0E47, 0x0E4F))))
+# (lo, hi) ranges of those characters; the C scan checks them too (engine: mask_nospace)
+NS_WORD_RANGES = _ranges_of(
+    _NS_RANGES, lambda c: (c.isalnum() or c in _THAI_MARKS) and not c.isdecimal() and c.casefold() == c
+)
 ns_words_only = re.compile(
-    "["
-    + _class_of(
-        _NS_RANGES, lambda c: (c.isalnum() or c in _THAI_MARKS) and not c.isdecimal() and c.casefold() == c
-    )
-    + "\\s]*"
+    "[" + _class_of(NS_WORD_RANGES) + "\\s]*"
 ).fullmatch  # (these characters and whitespace have no case: casefolding leaves the text alone)
 
 
@@ -439,6 +446,11 @@ latin_words_only = re.compile("[a-z" + _VI_LETTERS + "\\s]*").fullmatch
 def toneless_text(text: str) -> str:
     """strip_marks of text made of ``latin_words_only`` characters (marks dropped by NFD)."""
     return unicodedata.normalize("NFD", text.replace("đ", "d")).encode("ascii", "ignore").decode()
+
+
+# toneless_text character by character (code point -> code point), for the C scan that
+# folds while it scans (engine: mask_toneless)
+TONELESS_FOLD = {ord(c): ord(toneless_text(c)) for c in _VI_LETTERS}
 
 
 def strip_marks(text: str) -> str:

@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("files", nargs="*", type=Path)
     p.add_argument("--seconds", type=float, default=2.0, help="CPU seconds per run")
     p.add_argument("--runs", type=int, default=1, help="timed runs (the machine is noisy: median and best)")
+    p.add_argument("--python-scans", action="store_true", help="the Python scans even if the C extension is built")
     add_config_arg(p)
     args = p.parse_args(argv)
     files = args.files
@@ -116,11 +117,14 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append((line, lang_country.get(f.stem, "SG")))
     random.Random(1).shuffle(rows)
     det = detector_from_args(args)
+    if args.python_scans:
+        det = Detector(det.lexicons, det.country_languages, native=False)
     terms = sorted({t.raw for lx in det.lexicons.lexicons.values() for r in lx.rules for t in r.terms})
     runs = [measure(det, rows, args.seconds) for _ in range(max(1, args.runs))]
     qps = statistics.median(runs)
     base = substring_baseline(rows, terms, min(args.seconds, 1.0))
     print(f"{len(rows)} queries, detector {det.version}")
+    print("scans: " + ("C (worker/detection/_acscan.c)" if det.native else "Python over ahocorasick_rs"))
     print(f"detect:             {qps:>12,.0f} queries/s ({1e6 / qps:.2f} us/query)")
     if len(runs) > 1:
         print(f"  {len(runs)} runs (median above): best {max(runs):,.0f}, " + ", ".join(f"{r:,.0f}" for r in runs))
