@@ -153,3 +153,14 @@ def test_normalize_is_idempotent_and_single_spaced(text: str) -> None:
     assert normalize(once) == once
     assert "  " not in once
     assert once == once.strip()
+
+
+@pytest.mark.parametrize("raw,words", [
+    ("suami suka bentak2 aku", "suami suka bentak bentak aku"),   # Indonesian/Malay "word2" = word-word
+    ("Dipukul2 terus", "dipukul dipukul terus"),
+    ("ps2 murah", "ps2 murah"),                                   # short: a name, not reduplication
+    ("u2 concert", "u2 concert"),
+    ("jam 12 siang", "jam 12 siang"),
+])
+def test_reduplication_with_2(raw, words):
+    assert prepare(raw)[0].split() == words.split()

@@ -111,8 +111,16 @@ _REPEAT = re.compile("(?<=\\S)([a-z\u00df-\u024f\u1e00-\u1eff\u0e01-\u0e4e\u0300
 _HASHTAG = re.compile(r"#(\w+)")
 
 
+# Indonesian/Malay informal reduplication: "bentak2" is "bentak-bentak" (3+ letters, so
+# "ps2" or "u2" stay as they are).
+_REDUPLICATED = re.compile(r"[a-z]{3,}2")
+
+
 def _leet(m: re.Match[str]) -> str:
     tok = m.group()
+    if _REDUPLICATED.fullmatch(tok):
+        word = tok[:-1]
+        return word + " " + word
     if _LEET_KEEP.fullmatch(tok):
         return tok
     return tok.translate(_LEET)
