@@ -264,3 +264,9 @@ def test_combination_rule_validation(tmp_path: Path) -> None:
     errs = errors_for(tmp_path, MINI, combinations=combos)
     assert_error(errs, "rules[3].id", "must start with 'combo.'", file="combinations.yaml")
     assert_error(errs, "rules[3].all", "non-empty list", file="combinations.yaml")
+
+
+def test_concept_name_inside_an_inline_list(tmp_path: Path) -> None:
+    # `all: [[victim_self, x]]` reads victim_self as the words "victim self": refused.
+    errs = errors_for(tmp_path, edit("terms: [one]", "all: [help, [victim_self, beaten]]"))
+    assert_error(errs, "rules[0].all[1][0]", "'victim_self' is a concept name inside a list of terms")

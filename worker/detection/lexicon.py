@@ -448,6 +448,13 @@ def _load_language(path: Path, vocab: set[str], seen_ids: dict[str, str]) -> tup
                             groups.append(g)
                     else:
                         n_err = len(ctx.errors)
+                        # A concept name like actor_spouse inside an inline list would be read
+                        # as the words "actor spouse": a mistake that silently matches nothing.
+                        # (Names without "_", like help, are ordinary words too.)
+                        for k, t in enumerate(g if isinstance(g, list) else []):
+                            if isinstance(t, str) and "_" in t and t.strip() in vocab:
+                                ctx.err(f"{gf}[{k}]", f"{t.strip()!r} is a concept name inside a list of terms; "
+                                        f"give the concept as a group of its own: all: [{t.strip()}, [...]]")
                         ts = _terms(ctx, gf, g)
                         if len(ctx.errors) != n_err:
                             ok = False
