@@ -272,19 +272,18 @@ def _latency_pass(broker: DevBroker, workdir: Path, with_worker: bool) -> dict:
         stop.set()
         return sent, await collector
 
+    out = {}
     try:
         sent, latencies = asyncio.run(run())
-        peak = _proc_status_kb(worker.process.pid, "VmHWM") / 1024 if worker else None
+        if worker:
+            out["worker_peak_rss_mb"] = _proc_status_kb(worker.process.pid, "VmHWM") / 1024
     finally:
         if worker:
             worker.stop()
     latencies.sort()
     q = statistics.quantiles(latencies, n=100) if len(latencies) >= 100 else [float("nan")] * 99
-    out = {"events": sent, "measured": len(latencies), "p50_ms": q[49] * 1000, "p90_ms": q[89] * 1000,
-           "p99_ms": q[98] * 1000, "max_ms": latencies[-1] * 1000 if latencies else None}
-    if worker:
-        out["worker_peak_rss_mb"] = peak
-    return out
+    return {"events": sent, "measured": len(latencies), "p50_ms": q[49] * 1000, "p90_ms": q[89] * 1000,
+            "p99_ms": q[98] * 1000, "max_ms": latencies[-1] * 1000 if latencies else None, **out}
 
 
 def latency_bench(broker: DevBroker, workdir: Path) -> dict:
@@ -361,7 +360,6 @@ def table(results: dict) -> str:
         f"{w['cpu_s_per_100k'] / b['cpu_s_per_100k']:.2f} |",
         f"| peak RSS MB | {b['peak_rss_mb']:.0f} | {w['peak_rss_mb']:.0f} | |",
         "",
-        "",
         f"Latency at {lat['offered_events_per_s']:,} events/s for {lat['seconds']:.0f} s after a "
         f"{lat['warmup_s']:.0f} s warm-up (producer linger {lat['producer_linger_ms']} ms):",
         "",
@@ -380,7 +378,8 @@ def table(results: dict) -> str:
     if "soak" in results:
         s = results["soak"]
         lines.append(f"Soak: {s['seconds']:.0f} s at {s['rate']}/s ({s['events']:,} events, {s['processed']:,} "
-                     f"processed, fetch wait at the end {s['fetch_wait_ms_end']:.0f} ms): RSS {s['rss_mb_start']} -> {s['rss_mb_end']} MB (max {s['rss_mb_max']}, "
+                     f"processed, fetch wait at the end {s['fetch_wait_ms_end']:.0f} ms): "
+                     f"RSS {s['rss_mb_start']} -> {s['rss_mb_end']} MB (max {s['rss_mb_max']}, "
                      f"growth after the first minute {s['rss_growth_mb_after_1min']} MB), open fds "
                      f"{s['open_fds_start']} -> {s['open_fds_end']} (max {s['open_fds_max']})")
     return "\n".join(lines)

@@ -52,8 +52,6 @@ class RecordChunk:
         self.serialized_value_size = sum(max(0, r.serialized_value_size or 0) for r in records)
 
 
-
-
 class FetchWait:
     """How long the broker may hold our next fetch, in ms: pure policy, no I/O.
 
@@ -107,7 +105,7 @@ class AdaptiveWaitFetcher(aiokafka_fetcher.Fetcher):
             for topic, partitions in request.topics:
                 for partition_data in partitions:
                     tp = TopicPartition(topic, partition_data[0])
-                    if assignment.tps and tp in assignment.tps:
+                    if tp in assignment.tps:
                         state = assignment.state_value(tp)
                         if state.has_valid_position and state.highwater is not None:
                             pending += max(0, state.highwater - state.position)

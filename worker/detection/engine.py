@@ -654,6 +654,7 @@ class _Compiled:
                     # ASCII letters and spaces only (no punctuation, digits, hashtags):
                     # normalisation is lower-casing, the words view is the query itself
                     # with single spaces, scanned without building it
+                    parts = None
                     if stem_changes is not None:
                         parts = query.lower().split()
                         if not unchanged.issuperset(parts) and stems_change(parts):  # + the stems view
@@ -667,7 +668,7 @@ class _Compiled:
                     d = outcomes.get(mask)
                     if d is not None:
                         return d
-                    w = f" {' '.join(query.lower().split())} "
+                    w = f" {' '.join(query.lower().split() if parts is None else parts)} "
                     return resolve(w, [(SEG_WV, w)], mask, find_w(w))
                 s = query.lower()
                 b = s.encode()
