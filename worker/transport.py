@@ -86,8 +86,14 @@ class OffsetGaps:
         if begin >= end:
             raise ValueError(f"null gap [{begin}, {end})")
         ranges = self._ranges
-        if not ranges or begin >= ranges[-1].end:       # the usual case: past every gap so far
+        # The usual cases: past every gap so far, or overlapping only the last one (Faust and
+        # the chunking consumer both register a chunk's gap).
+        if not ranges or begin >= ranges[-1].end:
             ranges.append(Gap(begin, end))
+            return
+        if begin >= ranges[-1].begin:
+            if end > ranges[-1].end:
+                ranges[-1] = Gap(ranges[-1].begin, end)
             return
         merged: List[Gap] = []
         for gap in sorted([*ranges, Gap(begin, end)]):

@@ -578,6 +578,21 @@ typedef struct {
     uint32_t last;   /* the last pattern added (the same one often ends again) */
 } Acc;
 
+/* *acc |= m (*acc NULL: nothing yet); -1 on error, *acc then NULL. */
+static int
+or_into(PyObject **acc, PyObject *m)
+{
+    if (*acc == NULL) {
+        Py_INCREF(m);
+        *acc = m;
+        return 0;
+    }
+    PyObject *r = PyNumber_Or(*acc, m);
+    Py_DECREF(*acc);
+    *acc = r;
+    return r ? 0 : -1;
+}
+
 static inline int
 acc_state(const Automaton *a, Acc *acc, uint32_t s)
 {
@@ -589,21 +604,18 @@ acc_state(const Automaton *a, Acc *acc, uint32_t s)
             continue;
         acc->last = pid;
         PyObject *m = PyList_GET_ITEM(acc->masks, pid);
-        if (m == Py_None)
-            continue;
-        if (acc->acc == NULL) {
-            Py_INCREF(m);
-            acc->acc = m;
-        }
-        else {
-            PyObject *r = PyNumber_Or(acc->acc, m);
-            Py_DECREF(acc->acc);
-            acc->acc = r;
-            if (r == NULL)
-                return -1;
-        }
+        if (m != Py_None && or_into(&acc->acc, m) < 0)
+            return -1;
     }
     return 0;
+}
+
+/* One step of a scan: *s moves on by character class cls, the patterns ending there go into acc. */
+static inline int
+feed(const Automaton *a, Acc *acc, uint32_t *s, uint32_t cls)
+{
+    *s = step(a, *s, cls);
+    return *s ? acc_state(a, acc, *s) : 0;
 }
 
 static inline PyObject *
@@ -645,8 +657,7 @@ automaton_mask(Automaton *a, PyObject *const *args, Py_ssize_t nargs)
     const void *data = PyUnicode_DATA(text);
     uint32_t s = 0;
     for (Py_ssize_t i = 0; i < len; i++) {
-        s = step(a, s, class_of(a, PyUnicode_READ(kind, data, i)));
-        if (s && acc_state(a, &acc, s) < 0)
+        if (feed(a, &acc, &s, class_of(a, PyUnicode_READ(kind, data, i))) < 0)
             return NULL;
     }
     return acc_result(&acc);
@@ -677,9 +688,9 @@ automaton_mask_words(Automaton *a, PyObject *const *args, Py_ssize_t nargs)
         return PyLong_FromLong(0);
     Acc acc = {args[1], NULL, NONE};
     uint32_t space = p0[' '];
-    uint32_t s = step(a, 0, space);
+    uint32_t s = 0;
     int pending = 0; /* spaces seen after a letter: one is fed before the next letter */
-    if (s && acc_state(a, &acc, s) < 0)
+    if (feed(a, &acc, &s, space) < 0)
         return NULL;
     for (Py_ssize_t i = 0; i < len; i++) {
         Py_UCS1 ch = d[i];
@@ -689,17 +700,13 @@ automaton_mask_words(Automaton *a, PyObject *const *args, Py_ssize_t nargs)
         }
         if (pending) {
             pending = 0;
-            s = step(a, s, space);
-            if (s && acc_state(a, &acc, s) < 0)
+            if (feed(a, &acc, &s, space) < 0)
                 return NULL;
         }
-        s = step(a, s, p0[ch | 0x20]);
-        if (s && acc_state(a, &acc, s) < 0)
+        if (feed(a, &acc, &s, p0[ch | 0x20]) < 0)
             return NULL;
-        pending = 0;
     }
-    s = step(a, s, space);
-    if (s && acc_state(a, &acc, s) < 0)
+    if (feed(a, &acc, &s, space) < 0)
         return NULL;
     return acc_result(&acc);
 }
@@ -728,8 +735,7 @@ automaton_mask_nospace(Automaton *a, PyObject *const *args, Py_ssize_t nargs)
             Py_XDECREF(acc.acc);
             Py_RETURN_NONE;
         }
-        s = step(a, s, class_of(a, ch));
-        if (s && acc_state(a, &acc, s) < 0)
+        if (feed(a, &acc, &s, class_of(a, ch)) < 0)
             return NULL;
     }
     return acc_result(&acc);
@@ -742,20 +748,6 @@ PyDoc_STRVAR(mask_toneless_doc,
 "with every character folded, for each hit (pid, s, e) of v: masks_v[pid];\n"
 "checks[pid][w[s:e]] (checks[pid]: a mapping, or None); masks_w[pid] when folding\n"
 "leaves w[s:e] unchanged. Returns the OR of those ints.");
-
-static int
-or_into(PyObject **acc, PyObject *m)
-{
-    if (*acc == NULL) {
-        Py_INCREF(m);
-        *acc = m;
-        return 0;
-    }
-    PyObject *r = PyNumber_Or(*acc, m);
-    Py_DECREF(*acc);
-    *acc = r;
-    return r ? 0 : -1;
-}
 
 /* ' ' + ' '.join(text.split()) + ' ' if text is made of a-z, whitespace and folded
  * characters, at least one folded; else None (new reference). */

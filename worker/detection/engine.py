@@ -487,10 +487,8 @@ class _Compiled:
         self.mask_toneless = auto_w.mask_toneless
         # self.local with None for 0, as the scans take them
         self.z_local: list[list[int | None]] = [[b or None for b in arr] for arr in self.local]
-        self.m_wv = self.local[SEG_WV]
         self.m_w = self.local[SEG_W]
         self.m_v = self.local[SEG_V]
-        self.m_n = self.local[SEG_N]
         # toned Vietnamese checks by local (word automaton) pid, None where there is none
         self.vi_toned_w: list[_ViCheck | None] = [self.vi_toned.get(pid) for pid in table.kind_pids["word"]]
         self.stem = self.stemmer.stem if self.stemmer is not None else None
@@ -635,13 +633,7 @@ class _Compiled:
         vi_only = self.vi_only
         resolve = self._resolve
         detect_views = self._detect_views
-        detect_vi = self._detect_vi
-        toneless_resolve = self._toneless_resolve
-        mask_toneless = self.mask_toneless
-        z_v = self.z_local[SEG_V]
-        z_w = self.z_local[SEG_W]
-        vi_toned_w = self.vi_toned_w
-        w_marked = self.w_marked_search
+        detect_toneless = self._detect_toneless
         views_of = self._views
         lower_space = _LOWER_SPACE
         letter_digit = _LETTER_DIGIT
@@ -657,6 +649,8 @@ class _Compiled:
                     parts = None
                     if stem_changes is not None:
                         parts = query.lower().split()
+                        # (the set check first: most queries' words are known not to change,
+                        # and it saves the call)
                         if not unchanged.issuperset(parts) and stems_change(parts):  # + the stems view
                             sv = stem_view(parts)
                             mask |= mask_w(sv, z_s)
@@ -703,17 +697,9 @@ class _Compiled:
                 else:
                     s = s.casefold()
                     if vi_only:
-                        if w_marked is None or not w_marked(s):
-                            # latin_words_only with Vietnamese marks: see _detect_toneless
-                            mask = mask_toneless(s, z_v, vi_toned_w, z_w)
-                            if mask is not None:
-                                d = outcomes.get(mask)
-                                if d is not None:
-                                    return d
-                                return toneless_resolve(f" {' '.join(s.split())} ", mask)
-                        elif latin_words_only(s):
-                            w = f" {' '.join(s.split())} "
-                            return detect_vi(w, toneless_text(w))
+                        d = detect_toneless(s)
+                        if d is not None:
+                            return d
                     w, flags, parts = prepare_folded(s)
             return self._detect_prepared(w, flags, parts)
 
@@ -757,21 +743,27 @@ class _Compiled:
         d = self._outcomes.get(mask)
         return d if d is not None else self._resolve(w, [(SEG_W, w), (SEG_V, v)], mask, hits)
 
-    def _detect_toneless(self, w: str) -> Detection:
-        """``_detect_vi`` for a words view ``w`` of ``latin_words_only`` characters with
+    def _detect_toneless(self, s: str) -> Detection | None:
+        """``_detect_vi`` for casefolded text ``s`` of ``latin_words_only`` characters with
         some Vietnamese mark, scanning only its toneless view V (ASCII, same length as
-        W, folded character by character while scanning; see ``mask_toneless``).
+        the words view W, folded character by character while scanning; see
+        ``mask_toneless``). None for any other text.
 
         The other languages' terms (W) are ASCII, except those with letters in
         ``w_marked``: such a term matches W at [s, e) exactly when it matches V there and
         W has no mark in between, so W need not be scanned.
         """
-        if self.w_marked_search is not None and self.w_marked_search(w):
+        if self.w_marked_search is not None and self.w_marked_search(s):
+            if not latin_words_only(s):
+                return None
+            w = f" {' '.join(s.split())} "
             return self._detect_vi(w, toneless_text(w))
         z = self.z_local
-        mask = self.mask_toneless(w, z[SEG_V], self.vi_toned_w, z[SEG_W])
+        mask = self.mask_toneless(s, z[SEG_V], self.vi_toned_w, z[SEG_W])
+        if mask is None:
+            return None
         d = self._outcomes.get(mask)
-        return d if d is not None else self._toneless_resolve(w, mask)
+        return d if d is not None else self._toneless_resolve(f" {' '.join(s.split())} ", mask)
 
     def _toneless_resolve(self, w: str, mask: int) -> Detection:
         """``_resolve`` after ``mask_toneless``: the hits of W + V joined by NUL (see _detect_vi)."""
